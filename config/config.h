@@ -1,0 +1,153 @@
+// Owns the typed, immutable configuration of SpamWeeder (SPEC section 3) with every default.
+// Fails only while loading: LoadConfig throws ConfigError listing `FILE:LINE:COL: message`.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sw::config {
+
+using Duration = std::chrono::milliseconds;
+
+// "host:port", "[v6]:port" or "*:port"; port 0 means "any free port" (tests).
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+  std::string ToString() const;
+};
+
+// A delivery destination: "[ip]:port" / "[host]:port" used as is, "host" or "host:port"
+// resolved to A/AAAA (never MX). Port 25 when omitted.
+struct Destination {
+  std::string host;
+  uint16_t port = 25;
+  bool literal = false;  // written in brackets
+  std::string ToString() const;
+};
+
+struct TlsFiles {
+  std::string certificate;
+  std::string key;
+};
+
+struct ServerConfig {
+  std::string hostname = "mx.example.net";
+  std::vector<ListenAddress> listen = {{"0.0.0.0", 25}};
+  uint64_t max_message_size = 50ull * 1024 * 1024;
+  uint32_t max_recipients = 100;
+  uint32_t max_connections = 1000;
+  uint32_t max_connections_per_ip = 20;
+  uint32_t max_errors = 10;
+  Duration command_timeout = std::chrono::minutes(5);
+  Duration data_timeout = std::chrono::minutes(10);
+  std::optional<TlsFiles> tls;
+  // Extension: I/O threads of the SMTP and delivery engine (0: one per core).
+  uint32_t io_threads = 1;
+  // Extension: below this many free bytes on the queue's filesystem MAIL gets 452 4.3.1.
+  uint64_t min_free_space = 100ull * 1024 * 1024;
+};
+
+struct QueueConfig {
+  std::string path = "/var/lib/spamweeder/queue";
+  Duration retry_interval = std::chrono::minutes(5);
+  Duration max_age = std::chrono::hours(24 * 30);
+  std::optional<Duration> delay_warning;  // off when empty
+};
+
+struct DeliveryConfig {
+  Duration probe_interval = std::chrono::minutes(1);
+  Duration connect_timeout = std::chrono::seconds(30);
+  Duration command_timeout = std::chrono::minutes(5);
+  uint32_t max_connections_per_destination = 20;
+  std::string outbound_relay;  // "[ip]:port" or empty (MX lookup)
+  // Extension: how long an idle connection to a destination is kept for reuse.
+  Duration idle_timeout = std::chrono::seconds(10);
+};
+
+struct AdminConfig {
+  ListenAddress listen = {"127.0.0.1", 8025};
+  std::string token = "CHANGE-ME";
+};
+
+enum class OnFailure { kTempfail, kAccept };
+
+struct RspamdConfig {
+  std::string url = "http://127.0.0.1:11333";
+  Duration timeout = std::chrono::seconds(20);
+  OnFailure on_failure = OnFailure::kTempfail;
+};
+
+struct ClamavConfig {
+  std::string database = "/var/lib/clamav";
+  OnFailure on_failure = OnFailure::kTempfail;
+};
+
+struct FiltersConfig {
+  RspamdConfig rspamd;
+  ClamavConfig clamav;
+};
+
+struct SpamPolicy {
+  std::optional<double> tag_score = 6;
+  std::optional<double> reject_score = 15;
+  std::string subject_tag;
+};
+
+enum class VirusAction { kReject };
+enum class TlsPolicy { kOpportunistic, kRequired, kVerify };
+
+struct DomainConfig {
+  std::string name;  // lower case, no trailing dot
+  std::vector<Destination> destinations;
+  bool filtering = false;
+  SpamPolicy spam;
+  VirusAction virus = VirusAction::kReject;
+  TlsPolicy tls = TlsPolicy::kOpportunistic;
+  std::vector<std::string> recipients;  // lower-cased addresses or local parts; empty: any
+};
+
+struct LogConfig {
+  std::string file;  // empty: stderr
+};
+
+struct Config {
+  std::string source;  // file it was loaded from
+  ServerConfig server;
+  QueueConfig queue;
+  DeliveryConfig delivery;
+  AdminConfig admin;
+  FiltersConfig filters;
+  LogConfig log;
+  std::map<std::string, DomainConfig> domains;  // key: lower-cased domain name
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+// Parses and validates FILE. Throws ConfigError with one `FILE:LINE:COL: message` per
+// problem (all problems found, not only the first).
+Config LoadConfig(const std::string& path);
+// Same, from text (for tests); `name` stands in for the file name in messages.
+Config LoadConfigFromString(const std::string& text, const std::string& name);
+// A short human summary for `check-config`: listen addresses, queue path, admin address,
+// domain count (and how many filter) and each domain with its destinations.
+std::string Summarize(const Config& config);
+
+// Unit parsers, exposed for tests. Return nullopt on bad syntax.
+std::optional<Duration> ParseDuration(const std::string& s);  // 500ms 30s 5m 4h 30d
+std::optional<uint64_t> ParseSize(const std::string& s);      // 1234 64KiB 50MiB 1GiB (also KB/MB)
+std::optional<ListenAddress> ParseListenAddress(const std::string& s);
+std::optional<Destination> ParseDestination(const std::string& s);
+
+}  // namespace sw::config

@@ -1,0 +1,782 @@
+// Owns loading SPEC section 3 YAML into a typed Config: every key, default and validation.
+// Fails by throwing ConfigError once with every problem as `FILE:LINE:COL: message`.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#include "config/config.h"
+
+namespace sw::config {
+namespace {
+
+std::string Join(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) {
+    if (!out.empty()) out += '\n';
+    out += line;
+  }
+  return out;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string Trim(std::string_view s) {
+  size_t begin = 0;
+  size_t end = s.size();
+  while (begin < end && std::isspace(static_cast<unsigned char>(s[begin]))) ++begin;
+  while (end > begin && std::isspace(static_cast<unsigned char>(s[end - 1]))) --end;
+  return std::string(s.substr(begin, end - begin));
+}
+
+// Reads a whole file; on failure returns nullopt and sets `error` to strerror(errno).
+std::optional<std::string> ReadFile(const std::string& path, std::string* error) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    *error = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string text;
+  char buffer[8192];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  bool failed = std::ferror(file) != 0;
+  int saved = errno;
+  std::fclose(file);
+  if (failed) {
+    *error = std::strerror(saved);
+    return std::nullopt;
+  }
+  return text;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean `x`?)" for the nearest candidate within edit distance 2, else "".
+std::string Suggest(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string_view best;
+  size_t best_distance = 3;
+  for (auto candidate : candidates) {
+    size_t d = EditDistance(Lower(word), candidate);
+    if (d < best_distance && d < candidate.size()) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  if (best.empty()) return "";
+  return " (did you mean `" + std::string(best) + "`?)";
+}
+
+// Letters, digits, inner hyphens, dot-separated labels; `allow_ip` accepts dotted quads.
+bool LooksLikeDomain(std::string_view s, bool allow_ip) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t start = 0;
+  std::string_view last;
+  while (start <= s.size()) {
+    size_t end = s.find('.', start);
+    if (end == std::string_view::npos) end = s.size();
+    std::string_view label = s.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+    last = label;
+    start = end + 1;
+  }
+  bool numeric = std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return allow_ip || !numeric;
+}
+
+std::string FormatNumber(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+struct Loc {
+  int line = 0;  // 1-based; 0 when unknown
+  int col = 0;
+};
+
+Loc MarkOf(const YAML::Node& node) {
+  if (!node.IsDefined()) return {};
+  YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return {};
+  return {mark.line + 1, mark.column + 1};
+}
+
+// One key of a map with its value, the dotted path for messages and where to point at.
+struct Entry {
+  std::string key;
+  std::string path;
+  YAML::Node value;
+  Loc key_loc;
+  Loc loc;  // of the value; of the key when the value is empty
+};
+
+template <typename T>
+using Choices = std::vector<std::pair<std::string_view, T>>;
+
+class Loader {
+ public:
+  explicit Loader(std::string name) : name_(std::move(name)) {}
+
+  Config Load(const std::string& text) {
+    Config config;
+    config.source = name_;
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAll(text);
+    } catch (const YAML::Exception& e) {
+      Loc loc = e.mark.is_null() ? Loc{} : Loc{e.mark.line + 1, e.mark.column + 1};
+      bool tab_indent = text.find("\n\t") != std::string::npos || text.rfind('\t', 0) == 0;
+      Problem(loc, e.msg + (tab_indent ? " (tabs cannot indent YAML; use spaces)" : ""));
+      Throw();
+    }
+    if (docs.size() > 1) Problem(MarkOf(docs[1]), "only one YAML document is allowed");
+    if (!docs.empty()) {
+      Entry root{"", "", docs[0], {1, 1}, {1, 1}};
+      if (!docs[0].IsNull()) root.loc = MarkOf(docs[0]);
+      LoadRoot(root, config);
+    }
+    if (!problems_.empty()) Throw();
+    return config;
+  }
+
+ private:
+  struct Located {
+    Loc loc;
+    std::string message;
+  };
+
+  void Problem(const Loc& loc, const std::string& message) { problems_.push_back({loc, message}); }
+
+  [[noreturn]] void Throw() {
+    std::stable_sort(problems_.begin(), problems_.end(), [](const Located& a, const Located& b) {
+      return std::tie(a.loc.line, a.loc.col) < std::tie(b.loc.line, b.loc.col);
+    });
+    std::vector<std::string> lines;
+    for (const auto& p : problems_) {
+      if (p.loc.line > 0) {
+        lines.push_back(name_ + ":" + std::to_string(p.loc.line) + ":" + std::to_string(p.loc.col) +
+                        ": " + p.message);
+      } else {
+        lines.push_back(name_ + ": " + p.message);
+      }
+    }
+    throw ConfigError(std::move(lines));
+  }
+
+  static std::string Quote(const Entry& e) { return "`" + e.path + "`"; }
+
+  // Walks a map, reporting non-map values, odd keys, duplicates and unknown keys (with a
+  // suggestion). `known` empty means any key is accepted. A null value is an empty map.
+  void ForEach(const Entry& owner, const std::vector<std::string_view>& known,
+               const std::function<void(const Entry&)>& visit) {
+    if (owner.value.IsNull()) return;
+    if (!owner.value.IsMap()) {
+      Problem(owner.loc, (owner.path.empty() ? std::string("the configuration") : Quote(owner)) +
+                             " must be a map of keys");
+      return;
+    }
+    std::set<std::string> seen;
+    for (auto it = owner.value.begin(); it != owner.value.end(); ++it) {
+      Loc key_loc = MarkOf(it->first);
+      if (!it->first.IsScalar()) {
+        Problem(key_loc, "keys must be plain strings");
+        continue;
+      }
+      Entry entry;
+      entry.key = it->first.Scalar();
+      entry.path = owner.path.empty() ? entry.key : owner.path + "." + entry.key;
+      entry.value = it->second;
+      entry.key_loc = key_loc;
+      entry.loc = it->second.IsNull() ? key_loc : MarkOf(it->second);
+      if (entry.loc.line == 0) entry.loc = key_loc;
+      if (!seen.insert(entry.key).second) {
+        Problem(key_loc, "duplicate key " + Quote(entry));
+        continue;
+      }
+      if (!known.empty() && std::find(known.begin(), known.end(), entry.key) == known.end()) {
+        Problem(key_loc, "unknown key " + Quote(entry) + Suggest(entry.key, known));
+        continue;
+      }
+      visit(entry);
+    }
+  }
+
+  // The scalar text of a value, or a problem naming what was expected.
+  std::optional<std::string> Scalar(const Entry& e, std::string_view expected) {
+    if (e.value.IsScalar()) return e.value.Scalar();
+    Problem(e.loc, Quote(e) + ": expected " + std::string(expected) +
+                       (e.value.IsNull() ? ", got nothing" : ", got a list or map"));
+    return std::nullopt;
+  }
+
+  void ReadString(const Entry& e, std::string& out, bool allow_empty) {
+    if (allow_empty && e.value.IsNull()) {
+      out.clear();
+      return;
+    }
+    auto text = Scalar(e, "a string");
+    if (!text) return;
+    if (!allow_empty && Trim(*text).empty()) {
+      Problem(e.loc, Quote(e) + " must not be empty");
+      return;
+    }
+    out = *text;
+  }
+
+  void ReadUint32(const Entry& e, uint32_t& out, uint32_t min,
+                  uint32_t max = std::numeric_limits<uint32_t>::max()) {
+    std::string range = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+    auto text = Scalar(e, range);
+    if (!text) return;
+    bool digits =
+        !text->empty() && text->size() <= 10 &&
+        std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; });
+    uint64_t value = digits ? std::stoull(*text) : 0;
+    if (!digits || value < min || value > max) {
+      Problem(e.loc, Quote(e) + ": expected " + range + ", got `" + *text + "`");
+      return;
+    }
+    out = static_cast<uint32_t>(value);
+  }
+
+  void ReadDuration(const Entry& e, Duration& out, bool allow_zero) {
+    auto text = Scalar(e, "a duration such as 500ms, 30s, 5m, 4h or 30d");
+    if (!text) return;
+    auto value = ParseDuration(*text);
+    if (!value) {
+      Problem(e.loc, Quote(e) + ": bad duration `" + *text + "` (use 500ms, 30s, 5m, 4h or 30d)");
+    } else if (!allow_zero && value->count() == 0) {
+      Problem(e.loc, Quote(e) + " must be longer than 0");
+    } else {
+      out = *value;
+    }
+  }
+
+  void ReadSize(const Entry& e, uint64_t& out, bool allow_zero) {
+    auto text = Scalar(e, "a size such as 1048576, 64KiB or 50MiB");
+    if (!text) return;
+    auto value = ParseSize(*text);
+    if (!value) {
+      Problem(e.loc, Quote(e) + ": bad size `" + *text + "` (use bytes, KiB, MiB or GiB)");
+    } else if (!allow_zero && *value == 0) {
+      Problem(e.loc, Quote(e) + " must be larger than 0");
+    } else {
+      out = *value;
+    }
+  }
+
+  void ReadBool(const Entry& e, bool& out) {
+    auto text = Scalar(e, "true or false");
+    if (!text) return;
+    std::string word = Lower(*text);
+    if (word == "true" || word == "yes" || word == "on") {
+      out = true;
+    } else if (word == "false" || word == "no" || word == "off") {
+      out = false;
+    } else {
+      Problem(e.loc, Quote(e) + ": expected true or false, got `" + *text + "`");
+    }
+  }
+
+  // A score, or null for "use rspamd's own actions".
+  void ReadScore(const Entry& e, std::optional<double>& out) {
+    if (e.value.IsNull()) {
+      out.reset();
+      return;
+    }
+    auto text = Scalar(e, "a score or null");
+    if (!text) return;
+    char* end = nullptr;
+    errno = 0;
+    double value = std::strtod(text->c_str(), &end);
+    if (text->empty() || end != text->c_str() + text->size() || errno != 0 ||
+        !std::isfinite(value) || std::isspace(static_cast<unsigned char>((*text)[0]))) {
+      Problem(e.loc, Quote(e) + ": expected a number or null, got `" + *text + "`");
+      return;
+    }
+    out = value;
+  }
+
+  template <typename T>
+  void ReadChoice(const Entry& e, T& out, const Choices<T>& choices) {
+    std::string list;
+    std::vector<std::string_view> names;
+    for (const auto& [name, value] : choices) {
+      list += (list.empty() ? "" : ", ") + std::string(name);
+      names.push_back(name);
+    }
+    auto text = Scalar(e, "one of " + list);
+    if (!text) return;
+    for (const auto& [name, value] : choices) {
+      if (Lower(*text) == name) {
+        out = value;
+        return;
+      }
+    }
+    Problem(e.loc, Quote(e) + ": expected one of " + list + ", got `" + *text + "`" +
+                       Suggest(*text, names));
+  }
+
+  void ReadOnFailure(const Entry& e, OnFailure& out) {
+    ReadChoice<OnFailure>(e, out,
+                          {{"tempfail", OnFailure::kTempfail}, {"accept", OnFailure::kAccept}});
+  }
+
+  // A list of strings (a single string counts as a list of one) with each item's location.
+  std::optional<std::vector<std::pair<std::string, Loc>>> ReadList(const Entry& e) {
+    std::vector<std::pair<std::string, Loc>> items;
+    if (e.value.IsScalar()) {
+      items.emplace_back(e.value.Scalar(), e.loc);
+      return items;
+    }
+    if (!e.value.IsSequence()) {
+      Problem(e.loc, Quote(e) + ": expected a list of strings");
+      return std::nullopt;
+    }
+    bool ok = true;
+    for (const auto& item : e.value) {
+      Loc loc = MarkOf(item);
+      if (loc.line == 0) loc = e.loc;
+      if (!item.IsScalar()) {
+        Problem(loc, Quote(e) + ": each item must be a string");
+        ok = false;
+        continue;
+      }
+      items.emplace_back(item.Scalar(), loc);
+    }
+    if (!ok) return std::nullopt;
+    return items;
+  }
+
+  void LoadRoot(const Entry& root, Config& config) {
+    ForEach(root, {"server", "queue", "delivery", "admin", "filters", "log", "domains"},
+            [&](const Entry& e) {
+              if (e.key == "server") LoadServer(e, config.server);
+              if (e.key == "queue") LoadQueue(e, config.queue);
+              if (e.key == "delivery") LoadDelivery(e, config.delivery);
+              if (e.key == "admin") LoadAdmin(e, config.admin);
+              if (e.key == "filters") LoadFilters(e, config.filters);
+              if (e.key == "log") LoadLog(e, config.log);
+              if (e.key == "domains") LoadDomains(e, config.domains);
+            });
+    if (admin_listen_loc_.line > 0 && config.admin.listen.port != 0) {
+      for (const auto& address : config.server.listen) {
+        if (address.port == config.admin.listen.port &&
+            (address.host == config.admin.listen.host || address.host == "0.0.0.0" ||
+             address.host == "::" || config.admin.listen.host == "0.0.0.0" ||
+             config.admin.listen.host == "::")) {
+          Problem(admin_listen_loc_, "`admin.listen` " + config.admin.listen.ToString() +
+                                         " conflicts with `server.listen` " + address.ToString());
+        }
+      }
+    }
+  }
+
+  void LoadServer(const Entry& section, ServerConfig& server) {
+    ForEach(
+        section,
+        {"hostname", "listen", "max_message_size", "max_recipients", "max_connections",
+         "max_connections_per_ip", "max_errors", "timeouts", "tls", "io_threads", "min_free_space"},
+        [&](const Entry& e) {
+          if (e.key == "hostname") {
+            std::string name;
+            ReadString(e, name, false);
+            if (name.empty()) return;
+            if (!LooksLikeDomain(name, false)) {
+              Problem(e.loc, "`server.hostname`: `" + name + "` is not a host name");
+            } else {
+              server.hostname = name;
+            }
+          } else if (e.key == "listen") {
+            LoadListen(e, server.listen);
+          } else if (e.key == "max_message_size") {
+            ReadSize(e, server.max_message_size, false);
+          } else if (e.key == "max_recipients") {
+            ReadUint32(e, server.max_recipients, 1);
+          } else if (e.key == "max_connections") {
+            ReadUint32(e, server.max_connections, 1);
+          } else if (e.key == "max_connections_per_ip") {
+            ReadUint32(e, server.max_connections_per_ip, 1);
+          } else if (e.key == "max_errors") {
+            ReadUint32(e, server.max_errors, 1);
+          } else if (e.key == "timeouts") {
+            ForEach(e, {"command", "data"}, [&](const Entry& t) {
+              ReadDuration(t, t.key == "command" ? server.command_timeout : server.data_timeout,
+                           false);
+            });
+          } else if (e.key == "tls") {
+            LoadTls(e, server.tls);
+          } else if (e.key == "io_threads") {
+            ReadUint32(e, server.io_threads, 0, 1024);
+          } else if (e.key == "min_free_space") {
+            ReadSize(e, server.min_free_space, true);
+          }
+        });
+  }
+
+  void LoadListen(const Entry& e, std::vector<ListenAddress>& out) {
+    auto items = ReadList(e);
+    if (!items) return;
+    if (items->empty()) {
+      Problem(e.loc, "`server.listen` must list at least one address");
+      return;
+    }
+    std::vector<ListenAddress> addresses;
+    for (const auto& [text, loc] : *items) {
+      auto address = ParseListenAddress(text);
+      if (!address) {
+        Problem(loc, "`server.listen`: bad address `" + text +
+                         "` (expected IP:PORT, [IPv6]:PORT or *:PORT)");
+        continue;
+      }
+      bool duplicate = std::any_of(addresses.begin(), addresses.end(), [&](const auto& a) {
+        return a.host == address->host && a.port == address->port && a.port != 0;
+      });
+      if (duplicate) {
+        Problem(loc, "`server.listen`: address " + address->ToString() + " is listed twice");
+        continue;
+      }
+      addresses.push_back(*address);
+    }
+    if (addresses.size() == items->size()) out = std::move(addresses);
+  }
+
+  void CheckReadable(const Entry& e, const std::string& path, std::string_view what) {
+    std::string error;
+    if (!ReadFile(path, &error)) {
+      Problem(e.loc, Quote(e) + ": cannot open " + std::string(what) + " `" + path + "`: " + error);
+    }
+  }
+
+  void LoadTls(const Entry& section, std::optional<TlsFiles>& out) {
+    if (section.value.IsNull()) {
+      out.reset();
+      return;
+    }
+    TlsFiles files;
+    ForEach(section, {"certificate", "key"}, [&](const Entry& e) {
+      std::string& target = e.key == "certificate" ? files.certificate : files.key;
+      ReadString(e, target, false);
+      if (!target.empty()) CheckReadable(e, target, e.key + " file");
+    });
+    if (!section.value.IsMap()) return;
+    for (const char* key : {"certificate", "key"}) {
+      if (!section.value[key])
+        Problem(section.loc, "`server.tls` needs `" + std::string(key) + "`");
+    }
+    out = files;
+  }
+
+  void LoadQueue(const Entry& section, QueueConfig& queue) {
+    ForEach(section, {"path", "retry_interval", "max_age", "delay_warning"}, [&](const Entry& e) {
+      if (e.key == "path") {
+        ReadString(e, queue.path, false);
+      } else if (e.key == "retry_interval") {
+        ReadDuration(e, queue.retry_interval, false);
+      } else if (e.key == "max_age") {
+        ReadDuration(e, queue.max_age, false);
+      } else if (e.key == "delay_warning") {
+        std::string word = e.value.IsScalar() ? Lower(e.value.Scalar()) : "";
+        if (e.value.IsNull() || word == "off" || word == "false" || word == "no") {
+          queue.delay_warning.reset();
+          return;
+        }
+        Duration value{};
+        size_t before = problems_.size();
+        ReadDuration(e, value, false);
+        if (problems_.size() == before) queue.delay_warning = value;
+      }
+    });
+  }
+
+  void LoadDelivery(const Entry& section, DeliveryConfig& delivery) {
+    ForEach(section,
+            {"probe_interval", "connect_timeout", "command_timeout",
+             "max_connections_per_destination", "outbound_relay", "idle_timeout"},
+            [&](const Entry& e) {
+              if (e.key == "probe_interval") {
+                ReadDuration(e, delivery.probe_interval, false);
+              } else if (e.key == "connect_timeout") {
+                ReadDuration(e, delivery.connect_timeout, false);
+              } else if (e.key == "command_timeout") {
+                ReadDuration(e, delivery.command_timeout, false);
+              } else if (e.key == "max_connections_per_destination") {
+                ReadUint32(e, delivery.max_connections_per_destination, 1);
+              } else if (e.key == "idle_timeout") {
+                ReadDuration(e, delivery.idle_timeout, true);
+              } else if (e.key == "outbound_relay") {
+                std::string relay;
+                ReadString(e, relay, true);
+                relay = Trim(relay);
+                if (!relay.empty() && !ParseDestination(relay)) {
+                  Problem(e.loc, "`delivery.outbound_relay`: bad destination `" + relay +
+                                     "` (expected [ip]:port, host or host:port)");
+                  return;
+                }
+                delivery.outbound_relay = relay;
+              }
+            });
+  }
+
+  void LoadAdmin(const Entry& section, AdminConfig& admin) {
+    std::optional<Loc> token_loc;
+    ForEach(section, {"listen", "token", "token_file"}, [&](const Entry& e) {
+      if (e.key == "listen") {
+        auto text = Scalar(e, "an address such as 127.0.0.1:8025");
+        if (!text) return;
+        auto address = ParseListenAddress(*text);
+        if (!address) {
+          Problem(e.loc, "`admin.listen`: bad address `" + *text +
+                             "` (expected IP:PORT, [IPv6]:PORT or *:PORT)");
+          return;
+        }
+        admin.listen = *address;
+        admin_listen_loc_ = e.loc;
+      } else if (e.key == "token") {
+        if (token_loc) {
+          Problem(e.loc, "`admin.token` and `admin.token_file` are mutually exclusive");
+          return;
+        }
+        token_loc = e.loc;
+        std::string token;
+        ReadString(e, token, false);
+        if (!token.empty()) admin.token = Trim(token);
+      } else if (e.key == "token_file") {
+        if (token_loc) {
+          Problem(e.loc, "`admin.token` and `admin.token_file` are mutually exclusive");
+          return;
+        }
+        token_loc = e.loc;
+        std::string path;
+        ReadString(e, path, false);
+        if (path.empty()) return;
+        std::string error;
+        auto text = ReadFile(path, &error);
+        if (!text) {
+          Problem(e.loc, "`admin.token_file`: cannot open `" + path + "`: " + error);
+        } else if (Trim(*text).empty()) {
+          Problem(e.loc, "`admin.token_file`: `" + path + "` is empty");
+        } else {
+          admin.token = Trim(*text);
+        }
+      }
+    });
+  }
+
+  void LoadFilters(const Entry& section, FiltersConfig& filters) {
+    ForEach(section, {"rspamd", "clamav"}, [&](const Entry& e) {
+      if (e.key == "rspamd") {
+        ForEach(e, {"url", "timeout", "on_failure"}, [&](const Entry& r) {
+          if (r.key == "url") {
+            std::string url;
+            ReadString(r, url, false);
+            if (url.empty()) return;
+            bool http = url.rfind("http://", 0) == 0 && url.size() > 7;
+            bool https = url.rfind("https://", 0) == 0 && url.size() > 8;
+            if (!http && !https) {
+              Problem(r.loc, "`filters.rspamd.url`: expected an http:// URL, got `" + url + "`");
+              return;
+            }
+            filters.rspamd.url = url;
+          } else if (r.key == "timeout") {
+            ReadDuration(r, filters.rspamd.timeout, false);
+          } else if (r.key == "on_failure") {
+            ReadOnFailure(r, filters.rspamd.on_failure);
+          }
+        });
+      } else if (e.key == "clamav") {
+        ForEach(e, {"database", "on_failure"}, [&](const Entry& c) {
+          if (c.key == "database") {
+            ReadString(c, filters.clamav.database, false);
+          } else if (c.key == "on_failure") {
+            ReadOnFailure(c, filters.clamav.on_failure);
+          }
+        });
+      }
+    });
+  }
+
+  void LoadLog(const Entry& section, LogConfig& log) {
+    ForEach(section, {"file"}, [&](const Entry& e) { ReadString(e, log.file, true); });
+  }
+
+  void LoadDomains(const Entry& section, std::map<std::string, DomainConfig>& domains) {
+    ForEach(section, {}, [&](const Entry& e) {
+      std::string name = Lower(Trim(e.key));
+      if (!name.empty() && name.back() == '.') name.pop_back();
+      if (!LooksLikeDomain(name, false)) {
+        Problem(e.key_loc, "`" + e.key +
+                               "` is not a domain name (letters, digits, hyphens and dots; "
+                               "no IP addresses)");
+        return;
+      }
+      if (domains.count(name) != 0) {
+        Problem(e.key_loc, "domain `" + name + "` is listed twice");
+        return;
+      }
+      DomainConfig domain;
+      domain.name = name;
+      if (LoadDomain(e, domain)) domains.emplace(name, std::move(domain));
+    });
+  }
+
+  // Returns false when the domain lacks its destinations.
+  bool LoadDomain(const Entry& section, DomainConfig& domain) {
+    bool has_destinations = false;
+    ForEach(section, {"destinations", "filtering", "spam", "virus", "tls", "recipients"},
+            [&](const Entry& e) {
+              if (e.key == "destinations") {
+                has_destinations = true;
+                LoadDestinations(e, domain);
+              } else if (e.key == "filtering") {
+                ReadBool(e, domain.filtering);
+              } else if (e.key == "spam") {
+                LoadSpam(e, domain.spam);
+              } else if (e.key == "virus") {
+                ReadChoice<VirusAction>(e, domain.virus, {{"reject", VirusAction::kReject}});
+              } else if (e.key == "tls") {
+                ReadChoice<TlsPolicy>(e, domain.tls,
+                                      {{"opportunistic", TlsPolicy::kOpportunistic},
+                                       {"required", TlsPolicy::kRequired},
+                                       {"verify", TlsPolicy::kVerify}});
+              } else if (e.key == "recipients") {
+                LoadRecipients(e, domain);
+              }
+            });
+    if (!has_destinations && (section.value.IsNull() || section.value.IsMap())) {
+      Problem(section.key_loc, "domain `" + domain.name + "` has no `destinations`");
+    }
+    return has_destinations;
+  }
+
+  void LoadDestinations(const Entry& e, DomainConfig& domain) {
+    if (!e.value.IsSequence()) {
+      Problem(e.loc, Quote(e) +
+                         ": expected a list such as [\"mail.example.com\", "
+                         "\"[192.0.2.10]:2525\"]");
+      return;
+    }
+    auto items = ReadList(e);
+    if (!items) return;
+    if (items->empty()) {
+      Problem(e.loc, Quote(e) + " must list at least one destination");
+      return;
+    }
+    for (const auto& [text, loc] : *items) {
+      auto destination = ParseDestination(text);
+      if (!destination) {
+        Problem(loc, Quote(e) + ": bad destination `" + text +
+                         "` (expected host, host:port, [ip]:port or [host]:port)");
+        continue;
+      }
+      domain.destinations.push_back(*destination);
+    }
+  }
+
+  void LoadSpam(const Entry& section, SpamPolicy& spam) {
+    Loc reject_loc;
+    ForEach(section, {"tag_score", "reject_score", "subject_tag"}, [&](const Entry& e) {
+      if (e.key == "tag_score") {
+        ReadScore(e, spam.tag_score);
+      } else if (e.key == "reject_score") {
+        ReadScore(e, spam.reject_score);
+        reject_loc = e.loc;
+      } else if (e.key == "subject_tag") {
+        ReadString(e, spam.subject_tag, true);
+      }
+    });
+    if (spam.tag_score && spam.reject_score && *spam.tag_score > *spam.reject_score) {
+      Problem(reject_loc.line > 0 ? reject_loc : section.loc,
+              Quote(section) + ": tag_score " + FormatNumber(*spam.tag_score) +
+                  " is above reject_score " + FormatNumber(*spam.reject_score));
+    }
+  }
+
+  void LoadRecipients(const Entry& e, DomainConfig& domain) {
+    if (e.value.IsNull()) return;
+    if (!e.value.IsSequence()) {
+      Problem(e.loc, Quote(e) + ": expected a list of addresses or local parts");
+      return;
+    }
+    auto items = ReadList(e);
+    if (!items) return;
+    for (const auto& [text, loc] : *items) {
+      std::string recipient = Lower(Trim(text));
+      bool bad_chars =
+          recipient.empty() || std::any_of(recipient.begin(), recipient.end(), [](char c) {
+            return std::isspace(static_cast<unsigned char>(c)) ||
+                   std::iscntrl(static_cast<unsigned char>(c)) || c == '<' || c == '>';
+          });
+      size_t at = recipient.rfind('@');
+      if (bad_chars || at == 0) {
+        Problem(loc, Quote(e) + ": bad recipient `" + text + "`");
+        continue;
+      }
+      if (at != std::string::npos && recipient.substr(at + 1) != domain.name) {
+        Problem(loc, Quote(e) + ": `" + text + "` is not in domain `" + domain.name + "`");
+        continue;
+      }
+      if (std::find(domain.recipients.begin(), domain.recipients.end(), recipient) ==
+          domain.recipients.end()) {
+        domain.recipients.push_back(recipient);
+      }
+    }
+  }
+
+  std::string name_;
+  std::vector<Located> problems_;
+  Loc admin_listen_loc_;
+};
+
+}  // namespace
+
+ConfigError::ConfigError(std::vector<std::string> problems)
+    : std::runtime_error(Join(problems)), problems_(std::move(problems)) {}
+
+Config LoadConfigFromString(const std::string& text, const std::string& name) {
+  return Loader(name).Load(text);
+}
+
+Config LoadConfig(const std::string& path) {
+  std::string error;
+  auto text = ReadFile(path, &error);
+  if (!text) throw ConfigError({path + ": cannot open: " + error});
+  return LoadConfigFromString(*text, path);
+}
+
+}  // namespace sw::config

@@ -1,0 +1,140 @@
+// Owns the `serve` lifecycle: store, relay queue, SMTP listeners, signals (TERM, INT, HUP).
+// Fails with an exit status: 1 runtime failure (store, bind), 2 config problem.
+#include "gateway/daemon.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <iostream>
+
+#include "common/log.h"
+#include "gateway/disk_space.h"
+#include "gateway/smtp_server.h"
+#include "queue/relay_queue.h"
+#include "queue/rocksdb_queue_store.h"
+#include "routing/smtp_destination.h"
+
+namespace sw::gateway {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kShutdownGrace = std::chrono::seconds(30);
+
+std::unique_ptr<asio::ssl::context> MakeTls(const config::ServerConfig& sc, std::string* err) {
+  if (!sc.tls) return nullptr;
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(sc.tls->certificate, ec);
+  if (ec) {
+    *err = sc.tls->certificate + ": " + ec.message();
+    return nullptr;
+  }
+  ctx->use_private_key_file(sc.tls->key, asio::ssl::context::pem, ec);
+  if (ec) {
+    *err = sc.tls->key + ": " + ec.message();
+    return nullptr;
+  }
+  return ctx;
+}
+
+}  // namespace
+
+int Serve(const std::string& config_path) {
+  std::shared_ptr<const config::Config> cfg;
+  try {
+    cfg = std::make_shared<const config::Config>(config::LoadConfig(config_path));
+  } catch (const config::ConfigError& e) {
+    for (const auto& p : e.problems()) std::cerr << p << "\n";
+    return 2;
+  }
+  if (!log::SetFile(cfg->log.file)) {
+    std::cerr << config_path << ": cannot open log file " << cfg->log.file << "\n";
+    return 2;
+  }
+  std::string tls_err;
+  auto tls = MakeTls(cfg->server, &tls_err);
+  if (cfg->server.tls && !tls) {
+    std::cerr << config_path << ": server.tls: " << tls_err << "\n";
+    return 2;
+  }
+
+  Status st;
+  auto store = queue::RocksDbQueueStore::Open(cfg->queue.path, &st);
+  if (!store) {
+    log::Error("fatal").kv("reason", "cannot open queue").kv("path", cfg->queue.path)
+        .kv("detail", st.message());
+    return 1;
+  }
+
+  asio::io_context io(1);
+  std::string hostname = cfg->server.hostname;
+  queue::RelayQueue relay(io, *store, cfg, [&io, hostname, cfg](const config::DomainConfig& d) {
+    return std::make_unique<routing::SmtpDestination>(io.get_executor(), hostname,
+                                                      d.destinations, d.tls, cfg->delivery,
+                                                      d.name);
+  });
+  st = relay.Load();
+  if (!st.ok()) {
+    log::Error("fatal").kv("reason", "cannot read queue").kv("detail", st.message());
+    return 1;
+  }
+
+  DiskSpace disk(cfg->queue.path, cfg->server.min_free_space);
+  GatewayContext ctx;
+  ctx.config = cfg;
+  ctx.queue = &relay;
+  ctx.tls = tls.get();
+  ctx.disk = &disk;
+  SmtpServer server(io, ctx);
+  st = server.Start();
+  if (!st.ok()) {
+    log::Error("fatal").kv("reason", st.message());
+    return 1;
+  }
+  log::Info("started").kv("version", SW_VERSION_STRING).kv("domains", cfg->domains.size())
+      .kv("queued", relay.size());
+
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+  asio::steady_timer drain(io);
+  auto deadline = std::chrono::steady_clock::time_point::max();
+  std::function<void()> wait_drain = [&] {
+    if (server.sessions() == 0 || std::chrono::steady_clock::now() >= deadline) {
+      relay.Stop();
+      io.stop();
+      return;
+    }
+    drain.expires_after(std::chrono::milliseconds(50));
+    drain.async_wait([&](const boost::system::error_code&) { wait_drain(); });
+  };
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+          try {
+            auto fresh = std::make_shared<const config::Config>(config::LoadConfig(config_path));
+            ctx.config = fresh;
+            log::Info("reloaded").kv("domains", fresh->domains.size());
+          } catch (const config::ConfigError& e) {
+            log::Error("reload_failed").kv("reason", e.problems().empty() ? "" : e.problems()[0]);
+          }
+          signals.async_wait(on_signal);
+          return;
+        }
+        log::Info("stopping").kv("signal", sig).kv("sessions", server.sessions());
+        ctx.shutting_down = true;
+        server.Stop();
+        deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+        wait_drain();
+      };
+  signals.async_wait(on_signal);
+  io.run();
+  log::Info("stopped").kv("queued", relay.size());
+  return 0;
+}
+
+}  // namespace sw::gateway

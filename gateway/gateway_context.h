@@ -1,0 +1,23 @@
+// Owns what every inbound SMTP session shares: current config, queue, TLS context, flags.
+// Plain wiring; nothing here fails.
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+
+#include "config/config.h"
+#include "queue/relay_queue.h"
+
+namespace sw::gateway {
+
+class DiskSpace;
+
+struct GatewayContext {
+  std::shared_ptr<const config::Config> config;  // swapped on reload; sessions keep theirs
+  queue::RelayQueue* queue = nullptr;
+  boost::asio::ssl::context* tls = nullptr;  // null: STARTTLS not offered
+  DiskSpace* disk = nullptr;                 // null: no free-space check
+  bool shutting_down = false;
+};
+
+}  // namespace sw::gateway

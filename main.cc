@@ -1,0 +1,67 @@
+// Owns the command line: dispatches `serve`, `check-config`, `version` to their libraries.
+// Fails with the SPEC exit statuses: 0 ok, 1 runtime failure, 2 usage or config error.
+#include <rocksdb/version.h>
+#include <openssl/opensslv.h>
+#include <boost/version.hpp>
+
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "gateway/daemon.h"
+
+namespace {
+
+int Usage() {
+  std::cerr << "usage: spamweeder serve -c FILE\n"
+               "       spamweeder check-config -c FILE\n"
+               "       spamweeder version\n";
+  return 2;
+}
+
+// Finds `-c FILE` (or --config FILE) in args.
+bool ConfigArg(const std::vector<std::string>& args, std::string* path) {
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "-c" || args[i] == "--config") {
+      *path = args[i + 1];
+      return true;
+    }
+  return false;
+}
+
+int CheckConfig(const std::string& path) {
+  try {
+    auto cfg = sw::config::LoadConfig(path);
+    std::cout << sw::config::Summarize(cfg);
+    return 0;
+  } catch (const sw::config::ConfigError& e) {
+    for (const auto& p : e.problems()) std::cerr << p << "\n";
+    return 2;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return Usage();
+  const std::string cmd = args[0];
+  if (cmd == "version" || cmd == "--version") {
+    std::cout << "spamweeder " << SW_VERSION << "\n"
+              << "boost " << BOOST_LIB_VERSION << ", " << OPENSSL_VERSION_TEXT << ", rocksdb "
+              << ROCKSDB_MAJOR << "." << ROCKSDB_MINOR << "." << ROCKSDB_PATCH << "\n";
+    return 0;
+  }
+  std::string path;
+  if (cmd == "serve") {
+    if (!ConfigArg(args, &path)) return Usage();
+    return sw::gateway::Serve(path);
+  }
+  if (cmd == "check-config") {
+    if (!ConfigArg(args, &path)) return Usage();
+    return CheckConfig(path);
+  }
+  return Usage();
+}

@@ -1,0 +1,97 @@
+// Owns the relay queue's scheduling: accepted messages, per-domain ordered ready sets,
+// retry timers, domain up/down with probes. Fails soft: errors defer, never drop, mail.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "config/config.h"
+#include "queue/envelope.h"
+#include "queue/queue_id.h"
+#include "queue/queue_store.h"
+#include "routing/destination.h"
+
+namespace sw::queue {
+
+using DestinationFactory =
+    std::function<std::unique_ptr<routing::Destination>(const config::DomainConfig&)>;
+
+struct RelayStats {
+  uint64_t accepted = 0, delivered = 0, deferred = 0, bounced = 0, expired = 0;
+};
+
+// Runs entirely on one io_context thread.
+class RelayQueue {
+ public:
+  RelayQueue(boost::asio::io_context& io, QueueStore& store,
+             std::shared_ptr<const config::Config> config, DestinationFactory factory);
+  ~RelayQueue();
+
+  // Startup: reads every envelope (not bodies) and schedules pending work.
+  Status Load();
+
+  // Makes `env` durable (sync) and schedules its first delivery. The body is kept in memory
+  // for that delivery when the cache has room. Fills env.id. Returns the store's status.
+  boost::asio::awaitable<Status> Accept(Envelope env, std::shared_ptr<const std::string> body,
+                                        std::string* id);
+  std::string NewId() { return ids_.Next(); }
+
+  // Stops timers and probes; deliveries in flight finish or are abandoned with io_context.
+  void Stop();
+
+  size_t size() const { return messages_.size(); }
+  const RelayStats& stats() const { return stats_; }
+
+ private:
+  struct Entry {
+    Envelope env;
+    std::shared_ptr<const std::string> body;  // cached body, may be null
+    int inflight = 0;                         // deliveries running for this message
+  };
+  struct DomainState {
+    std::string name;
+    std::unique_ptr<routing::Destination> dest;
+    std::set<std::string> ready;  // IDs eligible now, ordered = arrival order
+    bool up = true;
+    bool probing = false;
+    uint32_t active = 0;
+    std::unique_ptr<boost::asio::steady_timer> probe_timer;
+  };
+
+  DomainState* Domain(const std::string& name);
+  void Schedule(const std::string& id, const std::string& domain, int64_t when_ms);
+  void Dispatch(DomainState& d);
+  boost::asio::awaitable<void> DeliverOne(std::string id, std::string domain);
+  boost::asio::awaitable<void> ProbeLoop(std::string domain);
+  void ArmWake();
+  void OnWake();
+  void Finish(const std::string& id);
+  void CacheBody(Entry& e, std::shared_ptr<const std::string> body);
+  void DropBody(Entry& e);
+
+  boost::asio::io_context& io_;
+  QueueStore& store_;
+  std::shared_ptr<const config::Config> config_;
+  DestinationFactory factory_;
+  QueueIdGenerator ids_;
+  std::unordered_map<std::string, Entry> messages_;
+  std::map<std::string, DomainState> domains_;
+  std::multimap<int64_t, std::pair<std::string, std::string>> waiting_;  // due -> (id, dom)
+  boost::asio::steady_timer wake_;
+  int64_t wake_at_ = 0;
+  uint64_t cache_bytes_ = 0;
+  uint64_t cache_limit_ = 256ull << 20;
+  bool stopped_ = false;
+  RelayStats stats_;
+};
+
+int64_t NowMs();
+
+}  // namespace sw::queue

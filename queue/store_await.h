@@ -1,0 +1,47 @@
+// Owns the bridge from QueueStore callbacks (store threads) to Asio coroutines.
+// Fails by Status only; the awaiting coroutine resumes on its own executor.
+#pragma once
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+#include <tuple>
+#include <utility>
+
+#include "queue/queue_store.h"
+
+namespace sw::queue {
+
+// `start(done)` must call the store with `done` as its completion callback.
+template <typename Start>
+boost::asio::awaitable<Status> AwaitStore(Start start) {
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(Status)>(
+      [start = std::move(start)](auto handler) mutable {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        start([h](Status s) {
+          auto ex = boost::asio::get_associated_executor(*h);
+          boost::asio::post(ex, [h, s = std::move(s)]() mutable { (*h)(std::move(s)); });
+        });
+      },
+      boost::asio::use_awaitable);
+}
+
+inline boost::asio::awaitable<std::tuple<Status, std::shared_ptr<const std::string>>> AwaitBody(
+    QueueStore& store, const std::string& id) {
+  using Body = std::shared_ptr<const std::string>;
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(Status, Body)>(
+      [&store, id](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        store.ReadBody(id, [h](Status s, Body b) {
+          auto ex = boost::asio::get_associated_executor(*h);
+          boost::asio::post(ex, [h, s = std::move(s), b = std::move(b)]() mutable {
+            (*h)(std::move(s), std::move(b));
+          });
+        });
+      },
+      boost::asio::use_awaitable);
+}
+
+}  // namespace sw::queue
