@@ -39,7 +39,7 @@ asio::awaitable<ConnectionPool::Lease> ConnectionPool::Acquire(const std::string
   w->timer.expires_at(asio::steady_timer::time_point::max());
   e.waiters.push_back(w);
   auto [ec] = co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  (void)ec;  // cancel() is how a slot is handed over
+  (void)ec;           // cancel() is how a slot is handed over
   if (!w->granted) {  // cancelled from outside (or the pool is going away)
     auto it = std::find(e.waiters.begin(), e.waiters.end(), w);
     if (it != e.waiters.end()) e.waiters.erase(it);
@@ -105,12 +105,12 @@ void ConnectionPool::ArmSweep(clock::time_point at) {
   if (sweep_at_ <= at) return;  // an earlier sweep will re-arm for this one
   sweep_at_ = at;
   sweep_timer_.expires_at(at);
-  sweep_timer_.async_wait([this, alive = std::weak_ptr<char>(alive_)](
-                              const boost::system::error_code& ec) {
-    if (ec || alive.expired()) return;
-    sweep_at_ = clock::time_point::max();
-    Sweep();
-  });
+  sweep_timer_.async_wait(
+      [this, alive = std::weak_ptr<char>(alive_)](const boost::system::error_code& ec) {
+        if (ec || alive.expired()) return;
+        sweep_at_ = clock::time_point::max();
+        Sweep();
+      });
 }
 
 void ConnectionPool::Sweep() {

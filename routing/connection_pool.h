@@ -57,7 +57,7 @@ class ConnectionPool {
     bool granted = false;
   };
   struct Endpoint {
-    uint32_t open = 0;                                // busy + idle
+    uint32_t open = 0;                                 // busy + idle
     std::deque<std::shared_ptr<SmtpConnection>> idle;  // oldest first
     std::deque<std::shared_ptr<Waiter>> waiters;
   };

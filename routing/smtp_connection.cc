@@ -1,5 +1,6 @@
 // Owns one outbound SMTP client connection: connect, greeting, EHLO/HELO, STARTTLS, transactions.
-// Fails by result: every I/O error, timeout or bad reply is returned; the connection then is unusable.
+// Fails by result: every I/O error, timeout or bad reply is returned; the connection then is
+// unusable.
 #include "routing/smtp_connection.h"
 
 #include <openssl/ssl.h>
@@ -241,7 +242,8 @@ asio::awaitable<OpenResult> SmtpConnection::Open(const tcp::endpoint& ep, std::s
   } else if (want_tls) {
     r.ok = false;
     r.error = ext_.starttls ? "STARTTLS: no TLS client context" : "STARTTLS not offered";
-    r.error.append(opts_->tls == config::TlsPolicy::kVerify ? " (tls: verify)" : " (tls: required)");
+    r.error.append(opts_->tls == config::TlsPolicy::kVerify ? " (tls: verify)"
+                                                            : " (tls: required)");
     co_await Quit();
     co_return r;
   }

@@ -1,5 +1,6 @@
 // Owns one outbound SMTP client connection: connect, greeting, EHLO/HELO, STARTTLS, transactions.
-// Fails by result: every I/O error, timeout or bad reply is returned; the connection then is unusable.
+// Fails by result: every I/O error, timeout or bad reply is returned; the connection then is
+// unusable.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -107,8 +108,7 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
   // Reads one reply (with command_timeout). code 0 + text on I/O or protocol error, and the
   // connection is marked unusable. `ext`: also parse EHLO keywords.
   boost::asio::awaitable<SmtpReply> ReadReply(wire::Extensions* ext = nullptr);
-  boost::asio::awaitable<SmtpReply> Command(std::string_view line,
-                                            wire::Extensions* ext = nullptr);
+  boost::asio::awaitable<SmtpReply> Command(std::string_view line, wire::Extensions* ext = nullptr);
   boost::asio::awaitable<OpenResult> Hello();
   boost::asio::awaitable<OpenResult> StartTls(const std::string& tls_name);
   boost::asio::awaitable<IoStatus> SendBody(std::string_view body);
@@ -120,9 +120,9 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
   std::string IoError(const char* what, const boost::system::error_code& ec) const;
 
   std::shared_ptr<const SmtpClientOptions> opts_;
-  config::Duration io_timeout_;  // per read/write; command_timeout, shorter for QUIT
-  tcp::socket socket_;                 // plain phase
-  std::unique_ptr<tls_stream> tls_;    // after STARTTLS (owns the socket then)
+  config::Duration io_timeout_;      // per read/write; command_timeout, shorter for QUIT
+  tcp::socket socket_;               // plain phase
+  std::unique_ptr<tls_stream> tls_;  // after STARTTLS (owns the socket then)
   boost::asio::steady_timer timer_;
   clock::time_point deadline_ = clock::time_point::max();
   clock::time_point armed_ = clock::time_point::max();

@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/log.h"
+#include "routing/connection_pool.h"
+#include "routing/smtp_connection.h"
 #include "routing/smtp_wire.h"
 
 namespace sw::routing {
@@ -59,7 +61,8 @@ SmtpDestination::SmtpDestination(asio::any_io_executor ex, std::string hostname,
     : ex_(ex),
       domain_(std::move(domain)),
       resolver_(ex),
-      pool_(ex, delivery.max_connections_per_destination, delivery.idle_timeout) {
+      pool_(std::make_unique<ConnectionPool>(ex, delivery.max_connections_per_destination,
+                                             delivery.idle_timeout)) {
   auto opts = std::make_shared<SmtpClientOptions>();
   opts->helo_name = std::move(hostname);
   opts->tls = tls;
@@ -86,9 +89,9 @@ SmtpDestination::SmtpDestination(asio::any_io_executor ex, std::string hostname,
   }
 }
 
-SmtpDestination::~SmtpDestination() { pool_.Close(); }
+SmtpDestination::~SmtpDestination() { pool_->Close(); }
 
-void SmtpDestination::Close() { pool_.Close(); }
+void SmtpDestination::Close() { pool_->Close(); }
 
 asio::awaitable<std::shared_ptr<const SmtpDestination::Endpoints>> SmtpDestination::Resolve(
     Target& t) {
@@ -111,21 +114,32 @@ asio::awaitable<std::shared_ptr<const SmtpDestination::Endpoints>> SmtpDestinati
     }
     if (eps->addrs.empty()) eps->error = t.label + ": resolve: no addresses";
   }
-  t.expires = clock::now() + (eps->addrs.empty() ? std::chrono::seconds(kResolveFailTtl)
-                                                  : std::chrono::seconds(kResolveTtl));
-  t.endpoints = std::move(eps);
+  if (!eps->addrs.empty()) {
+    t.expires = clock::now() + kResolveTtl;
+    t.endpoints = std::move(eps);
+  } else {
+    // A DNS failure keeps the last good answer (serve stale) and is retried a bit later.
+    t.expires = clock::now() + kResolveFailTtl;
+    if (!t.endpoints || t.endpoints->addrs.empty()) t.endpoints = std::move(eps);
+    sw::log::Debug("resolve_failed")
+        .kv("domain", domain_)
+        .kv("destination", t.label)
+        .kv("stale", t.endpoints->addrs.empty() ? "no" : "yes");
+  }
   std::shared_ptr<asio::steady_timer> done = std::move(t.inflight);
   t.inflight.reset();
   done->cancel();  // wakes every waiter
   co_return t.endpoints;
 }
 
-asio::awaitable<SmtpDestination::Attempt> SmtpDestination::TryEndpoint(
-    const Target& t, const tcp::endpoint& ep, const std::string& key, const OutboundMessage& msg,
-    DeliveryResult& result) {
+asio::awaitable<SmtpDestination::Attempt> SmtpDestination::TryEndpoint(const Target& t,
+                                                                       const tcp::endpoint& ep,
+                                                                       const std::string& key,
+                                                                       const OutboundMessage& msg,
+                                                                       DeliveryResult& result) {
   using Stage = TransactionResult::Stage;
   Attempt a;
-  ConnectionPool::Lease lease = co_await pool_.Acquire(key);
+  ConnectionPool::Lease lease = co_await pool_->Acquire(key);
   if (!lease.granted) {
     a.error = key + ": cancelled while waiting for a connection";
     co_return a;
@@ -143,10 +157,12 @@ asio::awaitable<SmtpDestination::Attempt> SmtpDestination::TryEndpoint(
       conn = SmtpConnection::Create(ex_, opts_);
       OpenResult open = co_await conn->Open(ep, t.dest.host);
       if (!open.ok) {
-        pool_.Release(key, nullptr);
+        pool_->Release(key, nullptr);
         a.error = key + ": " + open.error;
-        sw::log::Debug("relay_attempt_failed").kv("id", msg.id).kv("endpoint", key).kv(
-            "reason", open.error);
+        sw::log::Debug("relay_attempt_failed")
+            .kv("id", msg.id)
+            .kv("endpoint", key)
+            .kv("reason", open.error);
         co_return a;
       }
     }
@@ -154,8 +170,10 @@ asio::awaitable<SmtpDestination::Attempt> SmtpDestination::TryEndpoint(
     switch (tr.stage) {
       case Stage::kNotStarted:
         if (reused) {  // a pooled connection went stale: once more on a fresh one, same slot
-          sw::log::Debug("relay_stale_connection").kv("id", msg.id).kv("endpoint", key).kv(
-              "reason", tr.error);
+          sw::log::Debug("relay_stale_connection")
+              .kv("id", msg.id)
+              .kv("endpoint", key)
+              .kv("reason", tr.error);
           conn->Abort();
           conn.reset();
           reused = false;
@@ -164,9 +182,11 @@ asio::awaitable<SmtpDestination::Attempt> SmtpDestination::TryEndpoint(
         [[fallthrough]];
       case Stage::kMailTransient:
         a.error = key + ": " + tr.error;
-        sw::log::Debug("relay_attempt_failed").kv("id", msg.id).kv("endpoint", key).kv(
-            "reason", tr.error);
-        pool_.Release(key, std::move(conn));
+        sw::log::Debug("relay_attempt_failed")
+            .kv("id", msg.id)
+            .kv("endpoint", key)
+            .kv("reason", tr.error);
+        pool_->Release(key, std::move(conn));
         co_return a;
       case Stage::kMailPermanent:
         result.recipients.assign(msg.recipients.size(), tr.mail_reply);
@@ -178,7 +198,7 @@ asio::awaitable<SmtpDestination::Attempt> SmtpDestination::TryEndpoint(
     result.reached = true;
     result.destination = t.label;
     result.tls = conn->tls();
-    pool_.Release(key, std::move(conn));
+    pool_->Release(key, std::move(conn));
     a.done = true;
     co_return a;
   }

@@ -12,11 +12,12 @@
 #include <vector>
 
 #include "config/config.h"
-#include "routing/connection_pool.h"
 #include "routing/destination.h"
-#include "routing/smtp_connection.h"
 
 namespace sw::routing {
+
+class ConnectionPool;      // routing/connection_pool.h
+struct SmtpClientOptions;  // routing/smtp_connection.h
 
 // Delivers over SMTP to the destinations of one domain, in order (SPEC section 5).
 // Single-threaded: all calls on the io_context of `ex`. The object must outlive every
@@ -34,7 +35,8 @@ class SmtpDestination : public Destination {
   boost::asio::awaitable<ProbeResult> Probe() override;
   void Close() override;
 
-  const ConnectionPool& pool() const { return pool_; }
+  // Include routing/connection_pool.h to use it (tests, metrics).
+  const ConnectionPool& pool() const { return *pool_; }
   const std::string& domain() const { return domain_; }
 
  private:
@@ -51,7 +53,7 @@ class SmtpDestination : public Destination {
     config::Destination dest;
     std::string label;  // "host:port" for results and logs
     std::shared_ptr<const Endpoints> endpoints;
-    clock::time_point expires{};                    // numeric: never
+    clock::time_point expires{};                          // numeric: never
     std::shared_ptr<boost::asio::steady_timer> inflight;  // set while a lookup runs
   };
   struct Attempt {
@@ -69,7 +71,7 @@ class SmtpDestination : public Destination {
   std::shared_ptr<const SmtpClientOptions> opts_;
   std::vector<Target> targets_;
   tcp::resolver resolver_;
-  ConnectionPool pool_;
+  std::unique_ptr<ConnectionPool> pool_;
 };
 
 }  // namespace sw::routing

@@ -134,7 +134,8 @@ bool DotStuffer::Next(std::string& out, size_t max_bytes) {
   while (budget > 0 && pos_ < size) {
     if (line_start_ && data[pos_] == '.') {
       out.push_back('.');
-      line_start_ = false;
+      line_start_ = false;  // stuffed: never again for this line, even across calls
+      if (--budget == 0) break;
     }
     // Copy up to the next line that starts with '.', or up to the budget.
     const size_t limit = std::min(size, pos_ + budget);
@@ -150,7 +151,7 @@ bool DotStuffer::Next(std::string& out, size_t max_bytes) {
       }
       p = nl + 1;
     }
-    out.append(data + pos_, span_end - pos_);
+    out.append(data + pos_, span_end - pos_);  // span_end > pos_: at least one byte
     budget -= span_end - pos_;
     pos_ = span_end;
     line_start_ = data[pos_ - 1] == '\n';

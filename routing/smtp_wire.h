@@ -66,8 +66,8 @@ class ReplyBuilder {
 class DotStuffer {
  public:
   explicit DotStuffer(std::string_view body) : body_(body) {}
-  // Appends at most about `max_bytes` (at least 8) of wire bytes to `out`. Returns true while
-  // more remains; false once the terminating ".\r\n" has been appended.
+  // Appends at most `max_bytes` (at least 8) wire bytes to `out`, plus up to 5 for the final
+  // CRLF and ".\r\n". Returns true while more remains; false once ".\r\n" has been appended.
   bool Next(std::string& out, size_t max_bytes);
 
  private:

@@ -166,9 +166,9 @@ TEST(ReplyBuilderTest, RejectsMalformedAndOversized) {
 TEST(EhloTest, ParsesKeywordsCaseInsensitively) {
   Extensions ext;
   ReplyBuilder b(&ext);
-  for (const char* line : {"250-mx.example.com Hello", "250-pipelining", "250-SIZE 52428800",
-                           "250-8BITMIME", "250-STARTTLS", "250-ENHANCEDSTATUSCODES",
-                           "250 SMTPUTF8"}) {
+  for (const char* line :
+       {"250-mx.example.com Hello", "250-pipelining", "250-SIZE 52428800", "250-8BITMIME",
+        "250-STARTTLS", "250-ENHANCEDSTATUSCODES", "250 SMTPUTF8"}) {
     b.Add(line);
   }
   EXPECT_TRUE(ext.pipelining);

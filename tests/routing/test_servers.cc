@@ -1,5 +1,6 @@
 // Owns the routing tests' loopback peers: a managed smtp-sink process and a scripted SMTP server.
-// Fails loudly: setup problems are gtest failures; every process and thread is stopped on destruction.
+// Fails loudly: setup problems are gtest failures; every process and thread is stopped on
+// destruction.
 #include "tests/routing/test_servers.h"
 
 #include <arpa/inet.h>
@@ -93,9 +94,12 @@ SmtpSink::SmtpSink(uint16_t port, std::string dump_dir, std::vector<std::string>
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
-  ASSERT_GT(pid, 0) << "fork failed";
+  if (pid <= 0) {
+    ADD_FAILURE() << "fork failed";
+    return;
+  }
   pid_ = pid;
-  ASSERT_TRUE(WaitForListener(port)) << "smtp-sink did not start on port " << port;
+  EXPECT_TRUE(WaitForListener(port)) << "smtp-sink did not start on port " << port;
 }
 
 void SmtpSink::Stop() {
@@ -214,6 +218,7 @@ struct ScriptedServer::Peer {
 };
 
 ScriptedServer::ScriptedServer(Script script) : script_(std::move(script)) {
+  ::signal(SIGPIPE, SIG_IGN);  // OpenSSL's socket BIO writes with write(2)
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -265,9 +270,13 @@ void ScriptedServer::Serve(int fd) {
     std::lock_guard<std::mutex> lock(mu_);
     commands_.push_back(line);
   };
-  if (peer.Send(script_.greeting) && script_.greeting[0] == '2') {
+  if (script_.silent) {
+    while (!stop_ && peer.Fill()) {
+    }
+  } else if (peer.Send(script_.greeting) && script_.greeting[0] == '2') {
     std::string line;
     bool open = true;
+    int accepted = 0;  // recipients accepted in the current transaction
     while (open && !stop_ && peer.ReadLine(&line)) {
       record(line);
       std::string verb = Upper(line.substr(0, line.find(' ')));
@@ -298,12 +307,20 @@ void ScriptedServer::Serve(int fd) {
           std::lock_guard<std::mutex> lock(mu_);
           mail_pipelined_.push_back(peer.in.find("DATA\r\n") != std::string::npos);
         }
+        accepted = 0;
         open = peer.Send(script_.mail_reply);
       } else if (verb == "RCPT") {
         std::string addr = line.substr(line.find('<') + 1);
         addr = addr.substr(0, addr.find('>'));
-        open = peer.Send(script_.rcpt_reply ? script_.rcpt_reply(addr) : "250 2.1.5 Ok\r\n");
+        std::string reply = script_.rcpt_reply ? script_.rcpt_reply(addr) : "250 2.1.5 Ok\r\n";
+        if (reply[0] == '2') ++accepted;
+        open = peer.Send(reply);
       } else if (verb == "DATA") {
+        if (accepted == 0) {
+          open = peer.Send("554 5.5.1 Error: no valid recipients\r\n");
+          continue;
+        }
+        accepted = 0;
         open = peer.Send(script_.data_reply);
         if (!open || script_.data_reply[0] != '3') continue;
         // Raw wire bytes up to and including the terminating ".\r\n".
@@ -335,7 +352,10 @@ void ScriptedServer::Serve(int fd) {
         }
         open = peer.Send(script_.end_reply);
         if (script_.close_after_message) open = false;
-      } else if (verb == "RSET" || verb == "NOOP") {
+      } else if (verb == "RSET") {
+        accepted = 0;
+        open = peer.Send("250 2.0.0 Ok\r\n");
+      } else if (verb == "NOOP") {
         open = peer.Send("250 2.0.0 Ok\r\n");
       } else if (verb == "QUIT") {
         peer.Send("221 2.0.0 Bye\r\n");
@@ -372,8 +392,9 @@ std::vector<bool> ScriptedServer::mail_pipelined() const {
 int ScriptedServer::CountCommand(const std::string& verb) const {
   std::lock_guard<std::mutex> lock(mu_);
   int n = 0;
+  const std::string want = Upper(verb);
   for (const auto& c : commands_)
-    if (Upper(c).rfind(verb, 0) == 0) ++n;
+    if (Upper(c).rfind(want, 0) == 0) ++n;
   return n;
 }
 

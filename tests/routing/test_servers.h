@@ -1,5 +1,6 @@
 // Owns the routing tests' loopback peers: a managed smtp-sink process and a scripted SMTP server.
-// Fails loudly: setup problems are gtest failures; every process and thread is stopped on destruction.
+// Fails loudly: setup problems are gtest failures; every process and thread is stopped on
+// destruction.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -59,8 +60,9 @@ std::shared_ptr<SSL_CTX> MakeSelfSignedServerContext();
 // A small SMTP server in threads (one per connection) on 127.0.0.1, following a script.
 struct Script {
   std::string greeting = "220 scripted ESMTP\r\n";
+  bool silent = false;  // accept, then never say anything
   std::vector<std::string> extensions = {"PIPELINING", "8BITMIME", "SIZE 100000000"};
-  bool reject_ehlo = false;                // 502 to EHLO (HELO works)
+  bool reject_ehlo = false;  // 502 to EHLO (HELO works)
   std::string mail_reply = "250 2.1.0 Ok\r\n";
   // RCPT reply for an address (without <>); default "250 2.1.5 Ok".
   std::function<std::string(const std::string&)> rcpt_reply;
