@@ -10,7 +10,9 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
+#include <vector>
 
 #include "config/config.h"
 #include "queue/envelope.h"
@@ -25,7 +27,23 @@ using DestinationFactory =
 
 struct RelayStats {
   uint64_t accepted = 0, delivered = 0, deferred = 0, bounced = 0, expired = 0;
+  uint64_t dsn_sent = 0;
 };
+
+// Per-domain view for `queue summary`, the dashboard and /metrics.
+struct DomainSummary {
+  std::string domain;
+  uint64_t messages = 0;  // with pending recipients for this domain
+  uint64_t bytes = 0;
+  int64_t oldest_arrival_ms = 0;  // 0: empty
+  // Age buckets: < 5m, < 1h, < 4h, < 1d, < 7d, >= 7d.
+  uint64_t age_buckets[6] = {0, 0, 0, 0, 0, 0};
+  bool up = true;
+  uint64_t held = 0;
+};
+
+// Operator actions of the admin API.
+enum class QueueAction { kFlush, kHold, kRelease, kDelete, kBounce };
 
 // Runs entirely on one io_context thread.
 class RelayQueue {
@@ -48,6 +66,21 @@ class RelayQueue {
 
   size_t size() const { return messages_.size(); }
   const RelayStats& stats() const { return stats_; }
+
+  // --- Admin API (same io_context thread). Listing never reads bodies.
+  // Messages in ID (arrival) order after `after` (exclusive, "" from the start), at most
+  // `limit`, only those with a recipient in `domain` when it is not empty.
+  std::vector<Envelope> List(const std::string& domain, size_t limit,
+                             const std::string& after) const;
+  const Envelope* Find(const std::string& id) const;
+  std::vector<DomainSummary> Summary() const;
+  // Acts on one message: kNotFound if unknown. Hold/release/delete are synced to disk.
+  boost::asio::awaitable<Status> Act(const std::string& id, QueueAction action);
+  // Acts on every message of a domain (flush, hold, release); returns how many.
+  boost::asio::awaitable<size_t> ActOnDomain(const std::string& domain, QueueAction action);
+  // Reads a queued message's body (for `queue show`).
+  boost::asio::awaitable<std::tuple<Status, std::shared_ptr<const std::string>>> Body(
+      const std::string& id);
 
  private:
   struct Entry {

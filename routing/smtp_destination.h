@@ -24,8 +24,9 @@ struct SmtpClientOptions;  // routing/smtp_connection.h
 // Deliver()/Probe() it started; Close() before destroying it drops idle connections.
 class SmtpDestination : public Destination {
  public:
-  // `hostname`: our name for EHLO. `domain`: for logs. Bare hosts are resolved to A/AAAA
-  // (cached for a minute), bracketed or numeric ones are used as they are.
+  // `hostname`: our name for EHLO. `domain`: for logs. IP addresses (bracketed or not) are
+  // used as they are; names ("host", "[host]") are resolved to A/AAAA, never MX (answers are
+  // cached for a minute; on a DNS failure the last good answer is kept).
   SmtpDestination(boost::asio::any_io_executor ex, std::string hostname,
                   std::vector<config::Destination> destinations, config::TlsPolicy tls,
                   const config::DeliveryConfig& delivery, std::string domain);

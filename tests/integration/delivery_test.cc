@@ -24,17 +24,20 @@ namespace {
     std::string e = s.substr(from, 80);
     std::string out;
     for (unsigned char c : e) {
-      if (c == '\r') out += "\\r";
-      else if (c == '\n') out += "\\n";
-      else if (c < 32 || c >= 127) out += "\\x" + std::string(1, "0123456789abcdef"[c >> 4]) +
-                                          "0123456789abcdef"[c & 15];
-      else out.push_back(static_cast<char>(c));
+      if (c == '\r')
+        out += "\\r";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c < 32 || c >= 127)
+        out += "\\x" + std::string(1, "0123456789abcdef"[c >> 4]) + "0123456789abcdef"[c & 15];
+      else
+        out.push_back(static_cast<char>(c));
     }
     return out;
   };
   return ::testing::AssertionFailure()
-         << "got " << got.size() << " bytes, want " << want.size() << "; first difference at "
-         << i << "\n  got:  ..." << excerpt(got) << "\n  want: ..." << excerpt(want);
+         << "got " << got.size() << " bytes, want " << want.size() << "; first difference at " << i
+         << "\n  got:  ..." << excerpt(got) << "\n  want: ..." << excerpt(want);
 }
 
 // Checks one delivered copy against what the client sent (unstuffed, CRLF).
@@ -51,7 +54,10 @@ void ExpectDeliveredExactly(const SinkMessage& m, const std::string& sent, const
 }
 
 std::string EightBitBody() {
-  std::string body = "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln (UTF-8), Gr\xfc\xdf" "e (Latin-1)\r\n";
+  std::string body =
+      "Gr\xc3\xbc\xc3\x9f"
+      "e aus K\xc3\xb6ln (UTF-8), Gr\xfc\xdf"
+      "e (Latin-1)\r\n";
   std::string all;
   for (int b = 1; b < 256; ++b)
     if (b != '\r' && b != '\n') all.push_back(static_cast<char>(b));
@@ -88,10 +94,15 @@ TEST_F(GatewayTest, DeliversByteExactApartFromReceived) {
                    SimpleMessage("exact-8bit", EightBitBody()),
                    "BODY=8BITMIME"});
   cases.push_back({"exact-utf8",
-                   {"j\xc3\xb6rg@b\xc3\xbc" "cher.test", {"m\xc3\xbcller@example.com"}, " SMTPUTF8"},
-                   "From: J\xc3\xb6rg <j\xc3\xb6rg@b\xc3\xbc" "cher.test>\r\n"
+                   {"j\xc3\xb6rg@b\xc3\xbc"
+                    "cher.test",
+                    {"m\xc3\xbcller@example.com"},
+                    " SMTPUTF8"},
+                   "From: J\xc3\xb6rg <j\xc3\xb6rg@b\xc3\xbc"
+                   "cher.test>\r\n"
                    "To: <m\xc3\xbcller@example.com>\r\n"
-                   "Subject: Gr\xc3\xbc\xc3\x9f" "e exact-utf8\r\n"
+                   "Subject: Gr\xc3\xbc\xc3\x9f"
+                   "e exact-utf8\r\n"
                    "Message-ID: <exact-utf8@client.test>\r\n\r\n"
                    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e body\r\n",
                    "SMTPUTF8"});
@@ -143,18 +154,19 @@ TEST_F(GatewayTest, SwaksMessageDeliveredByteExact) {
   ASSERT_TRUE(WriteFile(file,
                         "From: <s@client.test>\nTo: <user@example.com>\nSubject: swaks-exact\n"
                         "Message-ID: <swaks-exact@client.test>\n\n.leading dot\nbody"));
-  SwaksResult r = RunSwaks(port(),
-                           {"--from", "s@client.test", "--to", "user@example.com", "--data",
-                            "@" + file, "--pipeline"},
-                           dir_.path());
+  SwaksResult r = RunSwaks(
+      port(),
+      {"--from", "s@client.test", "--to", "user@example.com", "--data", "@" + file, "--pipeline"},
+      dir_.path());
   ASSERT_TRUE(r.status && r.status->exited && r.status->code == 0) << r.output;
   ASSERT_FALSE(r.queue_id.empty()) << r.output;
   auto m = AwaitDelivery("swaks-exact");
   ASSERT_TRUE(m);
-  ExpectDeliveredExactly(*m,
-                         "From: <s@client.test>\r\nTo: <user@example.com>\r\nSubject: swaks-exact"
-                         "\r\nMessage-ID: <swaks-exact@client.test>\r\n\r\n.leading dot\r\nbody\r\n",
-                         r.queue_id);
+  ExpectDeliveredExactly(
+      *m,
+      "From: <s@client.test>\r\nTo: <user@example.com>\r\nSubject: swaks-exact"
+      "\r\nMessage-ID: <swaks-exact@client.test>\r\n\r\n.leading dot\r\nbody\r\n",
+      r.queue_id);
 }
 
 TEST_F(GatewayTest, TwentyMebibyteMessageArrivesIntact) {
@@ -194,8 +206,8 @@ TEST_F(GatewayTest, DestinationDownThenUp) {
 
 TEST_F(GatewayTest, SigtermExitsZero) {
   ASSERT_TRUE(StartGateway());
-  std::string id = SendOk({"sender@client.test", {"user@example.com"}, ""},
-                          SimpleMessage("before-sigterm"));
+  std::string id =
+      SendOk({"sender@client.test", {"user@example.com"}, ""}, SimpleMessage("before-sigterm"));
   ASSERT_TRUE(AwaitDelivery("before-sigterm"));
   SmtpClient idle;
   ASSERT_TRUE(idle.Open(port())) << idle.error();

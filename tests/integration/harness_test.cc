@@ -57,14 +57,15 @@ TEST(HarnessSelfTest, SwaksDeliversToSink) {
   std::string file = dir.File("msg.eml");
   // swaks turns LF into CRLF, dot-stuffs and appends "\r\n.\r\n": no final newline here.
   ASSERT_TRUE(WriteFile(file, "Subject: swaks self\nMessage-ID: <swaks-self@x>\n\n.dot line\nend"));
-  SwaksResult r = RunSwaks(sink.port(),
-                           {"--from", "a@client.test", "--to", "b@example.com", "--data",
-                            "@" + file, "--pipeline"},
-                           dir.path());
+  SwaksResult r = RunSwaks(
+      sink.port(),
+      {"--from", "a@client.test", "--to", "b@example.com", "--data", "@" + file, "--pipeline"},
+      dir.path());
   ASSERT_TRUE(r.status && r.status->exited && r.status->code == 0) << r.output;
   auto m = sink.WaitForMessageContaining("swaks-self", 5s);
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->data, "Subject: swaks self\r\nMessage-ID: <swaks-self@x>\r\n\r\n.dot line\r\nend\r\n");
+  EXPECT_EQ(m->data,
+            "Subject: swaks self\r\nMessage-ID: <swaks-self@x>\r\n\r\n.dot line\r\nend\r\n");
 }
 
 TEST(HarnessSelfTest, ProcessIsKilledAndReapedByDestructor) {

@@ -42,16 +42,17 @@ class RelayPolicyTest : public GatewayTest {
   // Sends a good message and waits for its event=queued (the log is in event order, so
   // anything queued before it is logged by then); then it must be the only one queued.
   void ExpectOnlySentinelQueued() {
-    std::string id = SendOk({"sender@client.test", {"user@example.com"}, ""},
-                            SimpleMessage("sentinel"));
+    std::string id =
+        SendOk({"sender@client.test", {"user@example.com"}, ""}, SimpleMessage("sentinel"));
     ASSERT_FALSE(id.empty());
     ASSERT_TRUE(gw_->log().WaitFor(QueuedRe(id), 5s));
     auto queued = gw_->log().FindAll(QueuedRe());
-    EXPECT_EQ(queued.size(), 1u) << "event=queued lines:\n" << [&] {
-      std::string s;
-      for (const auto& q : queued) s += q.line + "\n";
-      return s;
-    }();
+    EXPECT_EQ(queued.size(), 1u) << "event=queued lines:\n"
+                                 << [&] {
+                                      std::string s;
+                                      for (const auto& q : queued) s += q.line + "\n";
+                                      return s;
+                                    }();
     ASSERT_TRUE(AwaitDelivery("sentinel"));
     for (const auto& m : sink_.Messages())
       EXPECT_NE(m.data.find("sentinel"), std::string::npos)

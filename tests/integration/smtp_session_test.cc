@@ -21,8 +21,8 @@ class SmtpSessionTest : public GatewayTest {
   // Sends a good message in a fresh session and waits for its event=queued; then `n` messages
   // in total must have been queued by this gateway run.
   void ExpectQueuedCountAfterSentinel(size_t n) {
-    std::string id = SendOk({"sender@client.test", {"user@example.com"}, ""},
-                            SimpleMessage("sentinel"));
+    std::string id =
+        SendOk({"sender@client.test", {"user@example.com"}, ""}, SimpleMessage("sentinel"));
     ASSERT_FALSE(id.empty());
     ASSERT_TRUE(gw_->log().WaitFor(QueuedRe(id), 5s));
     EXPECT_EQ(gw_->log().Count(QueuedRe()), n);
@@ -39,8 +39,8 @@ TEST_F(SmtpSessionTest, TooManyRecipientsGets452) {
   for (int i = 1; i <= 3; ++i)
     EXPECT_TRUE(ReplyIs(c.Command("RCPT TO:<u" + std::to_string(i) + "@example.com>"), "250"));
   for (int i = 4; i <= 5; ++i)
-    EXPECT_TRUE(ReplyIs(c.Command("RCPT TO:<u" + std::to_string(i) + "@example.com>"),
-                        "452 4.5.3"));
+    EXPECT_TRUE(
+        ReplyIs(c.Command("RCPT TO:<u" + std::to_string(i) + "@example.com>"), "452 4.5.3"));
   ASSERT_TRUE(ReplyIs(c.Command("DATA"), "354"));
   ASSERT_TRUE(c.Send(DotStuff(SimpleMessage("three-rcpts")) + ".\r\n"));
   EXPECT_TRUE(ReplyIs(c.ReadReply(), "250 2.0.0 Ok: queued as "));
@@ -53,7 +53,8 @@ TEST_F(SmtpSessionTest, TooManyRecipientsGets452) {
         return got.size() >= 3;
       },
       20s);
-  EXPECT_EQ(got, (std::multiset<std::string>{"u1@example.com", "u2@example.com", "u3@example.com"}));
+  EXPECT_EQ(got,
+            (std::multiset<std::string>{"u1@example.com", "u2@example.com", "u3@example.com"}));
 }
 
 TEST_F(SmtpSessionTest, DeclaredSizeOverLimitGets552) {
@@ -85,7 +86,16 @@ TEST_F(SmtpSessionTest, BodyOverLimitGets552) {
   ASSERT_TRUE(ReplyIs(c.Command("DATA"), "354"));
   ASSERT_TRUE(c.Send(DotStuff(SimpleMessage("small-after-big")) + ".\r\n"));
   EXPECT_TRUE(ReplyIs(c.ReadReply(), "250 2.0.0 Ok: queued as "));
-  ExpectQueuedCountAfterSentinel(2);
+  // A message of exactly the limit (unstuffed, CRLF line ends) is not over it.
+  std::string head = SimpleMessage("exactly-at-limit", "");
+  std::string at_limit = head + FillerBody(1048576 - head.size(), 8);
+  ASSERT_EQ(at_limit.size(), 1048576u);
+  ASSERT_TRUE(ReplyIs(c.Command("MAIL FROM:<sender@client.test> SIZE=1048576"), "250"));
+  ASSERT_TRUE(ReplyIs(c.Command("RCPT TO:<user@example.com>"), "250"));
+  ASSERT_TRUE(ReplyIs(c.Command("DATA"), "354"));
+  ASSERT_TRUE(c.Send(DotStuff(at_limit) + ".\r\n"));
+  EXPECT_TRUE(ReplyIs(c.ReadReply(20s), "250 2.0.0 Ok: queued as "));
+  ExpectQueuedCountAfterSentinel(3);
 }
 
 TEST_F(SmtpSessionTest, CommandLineOver512OctetsGets500) {
@@ -97,8 +107,8 @@ TEST_F(SmtpSessionTest, CommandLineOver512OctetsGets500) {
   EXPECT_TRUE(ReplyIs(c.Command(at_limit), "250"));
   std::string over = "NOOP " + std::string(512 - 5 - 1, 'a');
   EXPECT_TRUE(ReplyIs(c.Command(over), "500 5.5.2"));
-  EXPECT_TRUE(ReplyIs(c.Command("MAIL FROM:<" + std::string(600, 'x') + "@client.test>"),
-                      "500 5.5.2"));
+  EXPECT_TRUE(
+      ReplyIs(c.Command("MAIL FROM:<" + std::string(600, 'x') + "@client.test>"), "500 5.5.2"));
   // A huge line gets one reply, and the session still works after it.
   EXPECT_TRUE(ReplyIs(c.Command("NOOP " + std::string(200000, 'b')), "500 5.5.2"));
   EXPECT_TRUE(ReplyIs(c.Command("NOOP"), "250"));
@@ -255,14 +265,26 @@ TEST_F(SmtpSessionTest, TooManyConnectionsPerIpGets421) {
   EXPECT_TRUE(served) << "no 220 after a slot was freed";
 }
 
+TEST_F(SmtpSessionTest, TooManyConnectionsGets421) {
+  GatewayOptions o = DefaultOptions();
+  o.max_connections = 2;
+  ASSERT_TRUE(StartGateway(o));
+  SmtpClient a, b, extra;
+  ASSERT_TRUE(OpenSession(a, port()));
+  ASSERT_TRUE(OpenSession(b, port()));
+  ASSERT_TRUE(extra.Connect(port())) << extra.error();
+  EXPECT_TRUE(ReplyIs(extra.ReadReply(), "421 4.7.0"));
+  EXPECT_TRUE(extra.WaitClosed(5s));
+}
+
 TEST_F(SmtpSessionTest, PipelinedTransactionsWork) {
   ASSERT_TRUE(StartGateway());
   SmtpClient c;
   ASSERT_TRUE(c.Connect(port())) << c.error();
   ASSERT_TRUE(ReplyIs(c.ReadReply(), "220"));
-  ASSERT_TRUE(c.Send(
-      "EHLO pipe.test\r\nMAIL FROM:<sender@client.test>\r\nRCPT TO:<user@example.com>\r\n"
-      "RCPT TO:<foreign@foreign.test>\r\nRCPT TO:<other@example.com>\r\nDATA\r\n"));
+  ASSERT_TRUE(
+      c.Send("EHLO pipe.test\r\nMAIL FROM:<sender@client.test>\r\nRCPT TO:<user@example.com>\r\n"
+             "RCPT TO:<foreign@foreign.test>\r\nRCPT TO:<other@example.com>\r\nDATA\r\n"));
   auto ehlo = c.ReadReply();
   ASSERT_TRUE(ReplyIs(ehlo, "250"));
   EXPECT_NE(ehlo->text().find("PIPELINING"), std::string::npos) << *ehlo;

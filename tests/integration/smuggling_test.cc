@@ -1,5 +1,6 @@
 // SMTP smuggling (end-of-data confusion): a fake end marker inside DATA must never end it, so at
 // most one message leaves and nothing with a bare LF reaches the destination. Fails with replies.
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@ struct SmuggleCase {
   const char* fake_end;  // what a lax server takes for <CRLF>.<CRLF>
 };
 
+void PrintTo(const SmuggleCase& c, std::ostream* os) { *os << c.name; }
+
 class SmugglingTest : public GatewayTest, public ::testing::WithParamInterface<SmuggleCase> {};
 
 TEST_P(SmugglingTest, FakeEndOfDataDoesNotSplitMessage) {
@@ -27,9 +30,8 @@ TEST_P(SmugglingTest, FakeEndOfDataDoesNotSplitMessage) {
   ASSERT_TRUE(ReplyIs(c.Command("RCPT TO:<user@example.com>"), "250"));
   ASSERT_TRUE(ReplyIs(c.Command("DATA"), "354"));
   // One write: the fake end, a smuggled transaction, its (real) end, then the real end again.
-  std::string payload = "From: <sender@client.test>\r\nSubject: " + marker +
-                        "\r\nMessage-ID: <" + marker + "@client.test>\r\n\r\nhello" +
-                        GetParam().fake_end +
+  std::string payload = "From: <sender@client.test>\r\nSubject: " + marker + "\r\nMessage-ID: <" +
+                        marker + "@client.test>\r\n\r\nhello" + GetParam().fake_end +
                         "MAIL FROM:<evil@x>\r\nRCPT TO:<victim@example.com>\r\nDATA\r\n"
                         "smuggled\r\n.\r\n" +
                         "\r\n.\r\n";
@@ -80,14 +82,11 @@ TEST_P(SmugglingTest, FakeEndOfDataDoesNotSplitMessage) {
   for (const auto& e : sink_.errors()) ADD_FAILURE() << "destination saw: " << e;
 }
 
-INSTANTIATE_TEST_SUITE_P(SmtpSmuggling, SmugglingTest,
-                         ::testing::Values(SmuggleCase{"LfDotLf", "\n.\n"},
-                                           SmuggleCase{"CrLfDotLf", "\r\n.\n"},
-                                           SmuggleCase{"LfDotCrLf", "\n.\r\n"},
-                                           SmuggleCase{"CrDotCrLf", "\r.\r\n"}),
-                         [](const ::testing::TestParamInfo<SmuggleCase>& info) {
-                           return std::string(info.param.name);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    SmtpSmuggling, SmugglingTest,
+    ::testing::Values(SmuggleCase{"LfDotLf", "\n.\n"}, SmuggleCase{"CrLfDotLf", "\r\n.\n"},
+                      SmuggleCase{"LfDotCrLf", "\n.\r\n"}, SmuggleCase{"CrDotCrLf", "\r.\r\n"}),
+    [](const ::testing::TestParamInfo<SmuggleCase>& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace sw::it

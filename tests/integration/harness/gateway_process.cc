@@ -102,9 +102,7 @@ GatewayProcess::~GatewayProcess() {
       proc_.Kill();
       failure << "spamweeder not ready within " << timeout.count() << " ms";
     }
-    return failure << "\nconfig:\n"
-                   << ReadFile(config_path()) << "log:\n"
-                   << log().Text();
+    return failure << "\nconfig:\n" << ReadFile(config_path()) << "log:\n" << log().Text();
   }
   port_ = static_cast<uint16_t>(std::stoi(listening->groups[1]));
   return ::testing::AssertionSuccess();
@@ -130,9 +128,7 @@ size_t GatewayProcess::CountInAllLogs(const std::string& regex) const {
 }
 
 std::string QueuedRe(const std::string& id) { return "event=queued\\b.*\\bid=" + id + "\\b"; }
-std::string DeliveredRe(const std::string& id) {
-  return "event=delivered\\b.*\\bid=" + id + "\\b";
-}
+std::string DeliveredRe(const std::string& id) { return "event=delivered\\b.*\\bid=" + id + "\\b"; }
 std::string DeferredRe(const std::string& id) { return "event=deferred\\b.*\\bid=" + id + "\\b"; }
 
 ::testing::AssertionResult ReplyIs(const std::optional<Reply>& r, const std::string& prefix) {
@@ -146,7 +142,8 @@ std::string DeferredRe(const std::string& id) { return "event=deferred\\b.*\\bid
   if (!c.Connect(port)) return ::testing::AssertionFailure() << c.error();
   auto greeting = c.ReadReply();
   if (!greeting || greeting->code != 220)
-    return ::testing::AssertionFailure() << "greeting: " << (greeting ? greeting->text() : c.error());
+    return ::testing::AssertionFailure()
+           << "greeting: " << (greeting ? greeting->text() : c.error());
   auto ehlo = c.Command("EHLO " + helo);
   if (!ehlo || ehlo->code != 250)
     return ::testing::AssertionFailure() << "EHLO: " << (ehlo ? ehlo->text() : c.error());
@@ -186,7 +183,8 @@ GatewayOptions GatewayTest::DefaultOptions() const {
 std::string GatewayTest::SendOk(const Envelope& env, const std::string& data) {
   SendResult r = SendMessage(port(), env, data);
   EXPECT_TRUE(r.accepted) << r.error;
-  EXPECT_FALSE(r.queue_id.empty()) << "no queue ID in " << (r.replies.empty() ? Reply{} : r.replies.back());
+  EXPECT_FALSE(r.queue_id.empty())
+      << "no queue ID in " << (r.replies.empty() ? Reply{} : r.replies.back());
   return r.queue_id;
 }
 

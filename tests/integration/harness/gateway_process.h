@@ -63,7 +63,7 @@ class GatewayProcess {
   std::optional<ExitStatus> Sigterm(Millis timeout);
 
   const LogFile& log() const { return logs_.back(); }  // the current (last) run
-  std::string AllLogs() const;                        // every run, concatenated
+  std::string AllLogs() const;                         // every run, concatenated
   size_t CountInAllLogs(const std::string& regex) const;
   std::string config_path() const { return dir_ + "/spamweeder.yaml"; }
   std::string queue_path() const { return dir_ + "/queue"; }

@@ -1,5 +1,5 @@
-// Owns OS plumbing for integration tests: temp dirs, free loopback ports, child processes, log polls.
-// Fails by return value (false / nullopt plus a message); a child is never left running or unreaped.
+// Owns OS plumbing for tests: temp dirs, free loopback ports, child processes, log polling.
+// Fails by return value (false/nullopt plus a message); no child is left running or unreaped.
 #include "tests/integration/harness/process.h"
 
 #include <arpa/inet.h>

@@ -56,16 +56,16 @@ class SmtpClient {
 
 // Result of a whole transaction sent by SendMessage().
 struct SendResult {
-  bool accepted = false;        // 250 after the data
-  std::string queue_id;         // from "250 2.0.0 Ok: queued as <ID>"
-  std::vector<Reply> replies;   // every reply read, in order (greeting first)
-  std::string error;            // what went wrong when !accepted
+  bool accepted = false;       // 250 after the data
+  std::string queue_id;        // from "250 2.0.0 Ok: queued as <ID>"
+  std::vector<Reply> replies;  // every reply read, in order (greeting first)
+  std::string error;           // what went wrong when !accepted
 };
 
 struct Envelope {
-  std::string from;                 // without brackets
-  std::vector<std::string> to;      // without brackets
-  std::string mail_params;          // e.g. " SMTPUTF8" (leading space)
+  std::string from;             // without brackets
+  std::vector<std::string> to;  // without brackets
+  std::string mail_params;      // e.g. " SMTPUTF8" (leading space)
   std::string helo = "client.test";
 };
 
