@@ -80,11 +80,20 @@ struct RspamdConfig {
   std::string url = "http://127.0.0.1:11333";
   Duration timeout = std::chrono::seconds(20);
   OnFailure on_failure = OnFailure::kTempfail;
+  // Extension: concurrent HTTP connections to rspamd (more requests wait for a free one).
+  uint32_t max_connections = 32;
 };
 
 struct ClamavConfig {
   std::string database = "/var/lib/clamav";
   OnFailure on_failure = OnFailure::kTempfail;
+  // Extensions: where libclamav unpacks MIME parts and archives (tmpfs is ~2x faster),
+  // the deadline of one scan, how often the database is checked for changes, and the
+  // number of scanner threads (0: one per core).
+  std::string temp_dir = "/tmp";
+  Duration timeout = std::chrono::seconds(60);
+  Duration reload_interval = std::chrono::seconds(60);
+  uint32_t threads = 0;
 };
 
 struct FiltersConfig {

@@ -601,7 +601,7 @@ class Loader {
   void LoadFilters(const Entry& section, FiltersConfig& filters) {
     ForEach(section, {"rspamd", "clamav"}, [&](const Entry& e) {
       if (e.key == "rspamd") {
-        ForEach(e, {"url", "timeout", "on_failure"}, [&](const Entry& r) {
+        ForEach(e, {"url", "timeout", "on_failure", "max_connections"}, [&](const Entry& r) {
           if (r.key == "url") {
             std::string url;
             ReadString(r, url, false);
@@ -617,14 +617,25 @@ class Loader {
             ReadDuration(r, filters.rspamd.timeout, false);
           } else if (r.key == "on_failure") {
             ReadOnFailure(r, filters.rspamd.on_failure);
+          } else if (r.key == "max_connections") {
+            ReadUint32(r, filters.rspamd.max_connections, 1, 10000);
           }
         });
       } else if (e.key == "clamav") {
-        ForEach(e, {"database", "on_failure"}, [&](const Entry& c) {
+        ForEach(e, {"database", "on_failure", "temp_dir", "timeout", "reload_interval", "threads"},
+                [&](const Entry& c) {
           if (c.key == "database") {
             ReadString(c, filters.clamav.database, false);
           } else if (c.key == "on_failure") {
             ReadOnFailure(c, filters.clamav.on_failure);
+          } else if (c.key == "temp_dir") {
+            ReadString(c, filters.clamav.temp_dir, false);
+          } else if (c.key == "timeout") {
+            ReadDuration(c, filters.clamav.timeout, false);
+          } else if (c.key == "reload_interval") {
+            ReadDuration(c, filters.clamav.reload_interval, false);
+          } else if (c.key == "threads") {
+            ReadUint32(c, filters.clamav.threads, 0, 256);
           }
         });
       }

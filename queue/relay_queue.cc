@@ -1,5 +1,5 @@
 // Owns the relay queue's scheduling: accepted messages, per-domain ordered ready sets,
-// retry timers, domain up/down with probes. Fails soft: errors defer, never drop, mail.
+// retry timers, domain up/down with probes, DSNs and expiry. Fails soft: errors defer mail.
 #include "queue/relay_queue.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "queue/dsn.h"
 #include "queue/store_await.h"
 
 namespace sw::queue {
@@ -21,13 +22,40 @@ int64_t NowMs() {
       .count();
 }
 
+namespace {
+
+std::string DomainOf(const std::string& address) {
+  size_t at = address.rfind('@');
+  if (at == std::string::npos) return "";
+  std::string d = address.substr(at + 1);
+  for (auto& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return d;
+}
+
+// "550 5.1.1 text" -> "5.1.1"; falls back to a class default.
+std::string StatusOf(const std::string& reply, bool permanent) {
+  size_t sp = reply.find(' ');
+  if (sp != std::string::npos) {
+    std::string tok = reply.substr(sp + 1, reply.find(' ', sp + 1) - sp - 1);
+    if (tok.size() >= 5 && (tok[0] == '4' || tok[0] == '5') && tok[1] == '.') return tok;
+  }
+  return permanent ? "5.0.0" : "4.0.0";
+}
+
+std::string FormatReply(const routing::SmtpReply& r) {
+  return std::to_string(r.code) + (r.enhanced.empty() ? "" : " " + r.enhanced) + " " + r.text;
+}
+
+}  // namespace
+
 RelayQueue::RelayQueue(asio::io_context& io, QueueStore& store,
                        std::shared_ptr<const config::Config> config, DestinationFactory factory)
     : io_(io),
       store_(store),
       config_(std::move(config)),
       factory_(std::move(factory)),
-      wake_(io) {}
+      wake_(io),
+      sweep_(io) {}
 
 RelayQueue::~RelayQueue() { Stop(); }
 
@@ -35,6 +63,7 @@ void RelayQueue::Stop() {
   if (stopped_) return;
   stopped_ = true;
   wake_.cancel();
+  sweep_.cancel();
   for (auto& [name, d] : domains_) {
     if (d.probe_timer) d.probe_timer->cancel();
     if (d.dest) d.dest->Close();
@@ -44,11 +73,30 @@ void RelayQueue::Stop() {
 RelayQueue::DomainState* RelayQueue::Domain(const std::string& name) {
   auto it = domains_.find(name);
   if (it != domains_.end()) return &it->second;
+  config::DomainConfig dc;
+  bool external = false;
   auto cit = config_->domains.find(name);
-  if (cit == config_->domains.end()) return nullptr;
+  if (cit != config_->domains.end()) {
+    dc = cit->second;
+  } else {
+    // Not a customer domain (a DSN to a sender): through outbound_relay, else the domain's
+    // own address records.
+    if (name.empty()) return nullptr;
+    external = true;
+    dc.name = name;
+    auto relay = config::ParseDestination(config_->delivery.outbound_relay);
+    if (relay) {
+      dc.destinations = {*relay};
+    } else {
+      config::Destination d;
+      d.host = name;
+      dc.destinations = {d};
+    }
+  }
   DomainState& d = domains_[name];
   d.name = name;
-  d.dest = factory_(cit->second);
+  d.external = external;
+  d.dest = factory_(dc);
   d.probe_timer = std::make_unique<asio::steady_timer>(io_);
   return &d;
 }
@@ -56,21 +104,27 @@ RelayQueue::DomainState* RelayQueue::Domain(const std::string& name) {
 Status RelayQueue::Load() {
   int64_t now = NowMs();
   size_t count = 0, held = 0;
+  std::vector<std::pair<std::string, int64_t>> to_schedule;
   Status st = store_.ScanEnvelopes([&](Envelope&& env) {
     ids_.Observe(env.id);
     std::string id = env.id;
     Entry& e = messages_[id];
     e.env = std::move(env);
     ++count;
-    if (e.env.held) {
-      ++held;
-      return;
-    }
-    std::set<std::string> doms;
-    for (const auto& r : e.env.recipients)
-      if (r.state == RcptState::kPending) doms.insert(r.domain);
-    for (const auto& d : doms) Schedule(id, d, e.env.next_attempt_ms <= now ? 0 : e.env.next_attempt_ms);
+    if (e.env.held) ++held;
   });
+  // Domain state survives restarts: a domain that was down stays down until a probe.
+  for (const auto& [name, dc] : config_->domains) {
+    std::string state;
+    if (store_.GetMeta("domain/" + name, &state).ok() && state == "down") {
+      DomainState* d = Domain(name);
+      d->up = false;
+      asio::co_spawn(io_, ProbeLoop(name), asio::detached);
+    }
+  }
+  for (auto& [id, e] : messages_)
+    if (!e.env.held) ScheduleAllPending(id, e.env.next_attempt_ms <= now ? 0 : e.env.next_attempt_ms);
+  ArmSweep();
   log::Info("queue_loaded").kv("messages", count).kv("held", held);
   return st;
 }
@@ -89,10 +143,7 @@ asio::awaitable<Status> RelayQueue::Accept(Envelope env, std::shared_ptr<const s
   Entry& e = messages_[qid];
   e.env = std::move(env);
   CacheBody(e, std::move(body));
-  std::set<std::string> doms;
-  for (const auto& r : e.env.recipients)
-    if (r.state == RcptState::kPending) doms.insert(r.domain);
-  for (const auto& d : doms) Schedule(qid, d, 0);
+  ScheduleAllPending(qid, 0);
   co_return st;
 }
 
@@ -109,6 +160,19 @@ void RelayQueue::DropBody(Entry& e) {
   e.body.reset();
 }
 
+void RelayQueue::ScheduleAllPending(const std::string& id, int64_t when_ms) {
+  auto it = messages_.find(id);
+  if (it == messages_.end()) return;
+  std::set<std::string> doms;
+  for (const auto& r : it->second.env.recipients)
+    if (r.state == RcptState::kPending) doms.insert(r.domain);
+  for (const auto& d : doms) Schedule(id, d, when_ms);
+}
+
+void RelayQueue::Unschedule(const std::string& id) {
+  for (auto& [name, d] : domains_) d.ready.erase(id);
+}
+
 // Puts (id, domain) in the domain's ready set now, or on the timer list for later.
 void RelayQueue::Schedule(const std::string& id, const std::string& domain, int64_t when_ms) {
   if (stopped_) return;
@@ -119,8 +183,7 @@ void RelayQueue::Schedule(const std::string& id, const std::string& domain, int6
   }
   DomainState* d = Domain(domain);
   if (!d) {
-    // Domain no longer configured: keep the message, look again after retry_interval.
-    log::Warn("deferred").kv("id", id).kv("domain", domain).kv("reason", "domain not configured");
+    log::Warn("deferred").kv("id", id).kv("domain", domain).kv("reason", "no route to domain");
     waiting_.emplace(NowMs() + config_->queue.retry_interval.count(), std::make_pair(id, domain));
     ArmWake();
     return;
@@ -131,15 +194,37 @@ void RelayQueue::Schedule(const std::string& id, const std::string& domain, int6
 
 void RelayQueue::Dispatch(DomainState& d) {
   uint32_t limit = std::max<uint32_t>(1, config_->delivery.max_connections_per_destination);
-  while (!stopped_ && d.up && d.active < limit && !d.ready.empty()) {
-    std::string id = *d.ready.begin();
-    d.ready.erase(d.ready.begin());
-    auto it = messages_.find(id);
-    if (it == messages_.end() || it->second.env.held) continue;
+  auto it = d.ready.begin();
+  while (!stopped_ && d.up && d.active < limit && it != d.ready.end()) {
+    std::string id = *it;
+    if (d.inflight.count(id)) {  // being delivered: it is rescheduled when that ends
+      ++it;
+      continue;
+    }
+    it = d.ready.erase(it);
+    auto mit = messages_.find(id);
+    if (mit == messages_.end() || mit->second.env.held) continue;
     ++d.active;
-    ++it->second.inflight;
+    d.inflight.insert(id);
+    ++mit->second.inflight;
     asio::co_spawn(io_, DeliverOne(std::move(id), d.name), asio::detached);
   }
+}
+
+void RelayQueue::MarkDown(DomainState& d, const std::string& id, const std::string& reason) {
+  if (!d.up) return;
+  d.up = false;
+  if (!d.external) store_.PutMeta("domain/" + d.name, "down");
+  log::Warn("domain_down").kv("domain", d.name).kv("id", id).kv("reason", reason);
+  asio::co_spawn(io_, ProbeLoop(d.name), asio::detached);
+}
+
+void RelayQueue::MarkUp(DomainState& d, const std::string& relay) {
+  if (d.up) return;
+  d.up = true;
+  d.probing = false;
+  if (!d.external) store_.PutMeta("domain/" + d.name, "up");
+  log::Info("domain_up").kv("domain", d.name).kv("relay", relay).kv("backlog", d.ready.size());
 }
 
 asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain) {
@@ -150,120 +235,184 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
   }
   if (!body) {
     auto [st, b] = co_await AwaitBody(store_, id);
-    if (!st.ok()) {
-      log::Error("deferred").kv("id", id).kv("domain", domain).kv("reason", "body unreadable: " + st.message());
-      body = nullptr;
-    } else {
-      body = std::move(b);
-    }
+    if (st.ok()) body = std::move(b);
+    else log::Error("deferred").kv("id", id).kv("domain", domain).kv("reason", "body unreadable: " + st.message());
   }
-  DomainState* d = Domain(domain);
   auto it = messages_.find(id);
-  if (!d || it == messages_.end()) {
-    if (d) --d->active;
-    co_return;
-  }
-  if (!body) {
-    --d->active;
-    --it->second.inflight;
-    Schedule(id, domain, NowMs() + config_->queue.retry_interval.count());
-    co_return;
-  }
   routing::OutboundMessage msg;
-  msg.id = id;
-  msg.sender = it->second.env.sender;
-  msg.smtputf8 = it->second.env.smtputf8;
-  msg.eightbit = it->second.env.eightbit;
-  msg.body = body;
   std::vector<size_t> index;
-  for (size_t i = 0; i < it->second.env.recipients.size(); ++i) {
-    const auto& r = it->second.env.recipients[i];
-    if (r.domain == domain && r.state == RcptState::kPending) {
-      msg.recipients.push_back(r.address);
-      index.push_back(i);
+  if (it != messages_.end() && body) {
+    msg.id = id;
+    msg.sender = it->second.env.sender;
+    msg.smtputf8 = it->second.env.smtputf8;
+    msg.eightbit = it->second.env.eightbit;
+    msg.body = body;
+    for (size_t i = 0; i < it->second.env.recipients.size(); ++i) {
+      const auto& r = it->second.env.recipients[i];
+      if (r.domain == domain && r.state == RcptState::kPending) {
+        msg.recipients.push_back(r.address);
+        index.push_back(i);
+      }
     }
   }
   routing::DeliveryResult res;
-  if (!msg.recipients.empty()) res = co_await d->dest->Deliver(msg);
-  // Re-find: the map may have changed while we waited.
+  DomainState* d = Domain(domain);
+  if (d && !msg.recipients.empty()) res = co_await d->dest->Deliver(msg);
+  // Re-find everything: the maps may have changed while we waited.
   d = Domain(domain);
   it = messages_.find(id);
-  if (d) --d->active;
+  if (d) {
+    --d->active;
+    d->inflight.erase(id);
+  }
   if (it == messages_.end() || !d) co_return;
   Entry& e = it->second;
   --e.inflight;
   int64_t now = NowMs();
-  bool transient = false;
+  bool transient = !body;
+  std::vector<size_t> failed;
   if (msg.recipients.empty()) {
-    // nothing pending for this domain
+    // Nothing pending here (or no body: retried later).
   } else if (!res.reached) {
     ++e.env.attempts;
     e.env.last_error = res.error;
     transient = true;
-    if (d->up) {
-      d->up = false;
-      log::Warn("domain_down").kv("domain", domain).kv("id", id).kv("reason", res.error);
-      asio::co_spawn(io_, ProbeLoop(domain), asio::detached);
-    }
-    log::Info("deferred")
-        .kv("id", id)
-        .kv("domain", domain)
-        .kv("reason", res.error)
+    MarkDown(*d, id, res.error);
+    log::Info("deferred").kv("id", id).kv("domain", domain).kv("reason", res.error)
         .kv("attempts", e.env.attempts);
   } else {
     ++e.env.attempts;
     for (size_t k = 0; k < index.size() && k < res.recipients.size(); ++k) {
       auto& r = e.env.recipients[index[k]];
       const auto& rep = res.recipients[k];
-      r.last_reply = std::to_string(rep.code) + (rep.enhanced.empty() ? "" : " " + rep.enhanced) +
-                     " " + rep.text;
+      r.last_reply = FormatReply(rep);
       if (rep.positive()) {
         r.state = RcptState::kDelivered;
         ++stats_.delivered;
-        log::Info("delivered")
-            .kv("id", id)
-            .kv("to", r.address)
-            .kv("relay", res.destination)
-            .kv("tls", res.tls)
-            .kv("delay_ms", now - e.env.arrival_ms)
-            .kv("reply", r.last_reply);
+        log::Info("delivered").kv("id", id).kv("to", r.address).kv("relay", res.destination)
+            .kv("tls", res.tls).kv("delay_ms", now - e.env.arrival_ms).kv("reply", r.last_reply);
       } else if (rep.permanent()) {
-        r.state = RcptState::kFailed;
-        ++stats_.bounced;
-        log::Info("bounced")
-            .kv("id", id)
-            .kv("to", r.address)
-            .kv("relay", res.destination)
+        failed.push_back(index[k]);
+        log::Info("bounced").kv("id", id).kv("to", r.address).kv("relay", res.destination)
             .kv("reply", r.last_reply);
       } else {
         transient = true;
         e.env.last_error = r.last_reply;
-        log::Info("deferred")
-            .kv("id", id)
-            .kv("to", r.address)
-            .kv("relay", res.destination)
-            .kv("reason", r.last_reply)
-            .kv("attempts", e.env.attempts);
+        log::Info("deferred").kv("id", id).kv("to", r.address).kv("relay", res.destination)
+            .kv("reason", r.last_reply).kv("attempts", e.env.attempts);
       }
     }
   }
-  if (transient) {
+  if (!failed.empty()) FailRecipients(id, failed, "", "");
+  it = messages_.find(id);
+  if (it == messages_.end()) co_return;
+  Entry& e2 = it->second;
+  if (transient && now - e2.env.arrival_ms >= config_->queue.max_age.count()) {
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < e2.env.recipients.size(); ++i)
+      if (e2.env.recipients[i].state == RcptState::kPending) pending.push_back(i);
+    log::Info("expired").kv("id", id).kv("age_ms", now - e2.env.arrival_ms)
+        .kv("reason", e2.env.last_error);
+    ++stats_.expired;
+    FailRecipients(id, pending, "4.4.7", "message expired: " + e2.env.last_error);
+  } else if (transient) {
     ++stats_.deferred;
-    DropBody(e);
-    e.env.next_attempt_ms = now + (d->up ? config_->queue.retry_interval.count()
-                                         : config_->delivery.probe_interval.count());
-    store_.Update(e.env, false, nullptr);
+    DropBody(e2);
+    e2.env.next_attempt_ms = now + (d->up ? config_->queue.retry_interval.count()
+                                          : config_->delivery.probe_interval.count());
+    store_.Update(e2.env, false, nullptr);
     if (d->up) {
-      Schedule(id, domain, e.env.next_attempt_ms);
+      Schedule(id, domain, e2.env.next_attempt_ms);
     } else {
       d->ready.insert(id);  // waits for the probe, keeps its place in arrival order
     }
-  } else if (!e.env.HasPending()) {
-    if (e.inflight == 0) Finish(id);
-  } else {
-    store_.Update(e.env, false, nullptr);
+  } else if (e2.env.HasPending()) {
+    store_.Update(e2.env, false, nullptr);
+  } else if (failed.empty() && e2.inflight == 0) {
+    Finish(id);  // with failures, FailRecipients finishes once the DSN is durable
   }
-  Dispatch(*d);
+  d = Domain(domain);
+  if (d) Dispatch(*d);
+}
+
+// Marks recipients failed and spawns the DSN; the message leaves the queue once the DSN is
+// durable and nothing else is pending. `status` empty: taken from each recipient's reply.
+void RelayQueue::FailRecipients(const std::string& id, const std::vector<size_t>& which,
+                                const std::string& status, const std::string& reason) {
+  auto it = messages_.find(id);
+  if (it == messages_.end()) return;
+  std::vector<DsnRecipient> rcpts;
+  for (size_t i : which) {
+    auto& r = it->second.env.recipients[i];
+    if (r.state != RcptState::kPending) continue;
+    r.state = RcptState::kFailed;
+    ++stats_.bounced;
+    if (!reason.empty()) r.last_reply = reason;
+    rcpts.push_back({r.address, status.empty() ? StatusOf(r.last_reply, true) : status,
+                     r.last_reply, ""});
+  }
+  if (!it->second.env.HasPending()) Unschedule(id);
+  ++it->second.inflight;  // keeps the message until the DSN is queued
+  asio::co_spawn(io_, SendDsn(id, std::move(rcpts), false), asio::detached);
+}
+
+asio::awaitable<void> RelayQueue::SendDsn(std::string id, std::vector<DsnRecipient> rcpts,
+                                          bool delayed) {
+  auto it = messages_.find(id);
+  if (it == messages_.end()) co_return;
+  const std::string sender = it->second.env.sender;
+  bool sent = false;
+  if (sender.empty()) {
+    log::Info("dsn_skipped").kv("id", id).kv("reason", "null sender");
+  } else if (!rcpts.empty()) {
+    std::shared_ptr<const std::string> body = it->second.body;
+    if (!body) {
+      auto [st, b] = co_await AwaitBody(store_, id);
+      if (st.ok()) body = std::move(b);
+    }
+    it = messages_.find(id);
+    if (it == messages_.end()) co_return;
+    DsnInput in;
+    in.kind = delayed ? DsnKind::kDelayed : DsnKind::kFailed;
+    in.hostname = config_->server.hostname;
+    in.queue_id = id;
+    in.sender = sender;
+    in.arrival_ms = it->second.env.arrival_ms;
+    in.recipients = std::move(rcpts);
+    in.original = body.get();
+    auto dsn_body = std::make_shared<const std::string>(BuildDsn(in));
+    Envelope dsn;
+    dsn.arrival_ms = NowMs();
+    dsn.sender = "";
+    dsn.helo = config_->server.hostname;
+    dsn.client_ip = "127.0.0.1";
+    dsn.smtputf8 = it->second.env.smtputf8;
+    dsn.recipients = {{sender, DomainOf(sender), RcptState::kPending, ""}};
+    std::string dsn_id;
+    Status st = co_await Accept(std::move(dsn), dsn_body, &dsn_id);
+    if (st.ok()) {
+      sent = true;
+      ++stats_.dsn_sent;
+      log::Info("dsn_queued").kv("id", id).kv("dsn_id", dsn_id).kv("to", sender)
+          .kv("kind", delayed ? "delayed" : "failed");
+    } else {
+      log::Error("dsn_failed").kv("id", id).kv("reason", st.message());
+    }
+  }
+  it = messages_.find(id);
+  if (it == messages_.end()) co_return;
+  if (delayed) co_return;
+  --it->second.inflight;
+  if (!sent && !sender.empty()) {
+    // Could not queue the DSN (disk): keep the message, try the bounce again later.
+    store_.Update(it->second.env, true, nullptr);
+    co_return;
+  }
+  if (!it->second.env.HasPending() && it->second.inflight == 0) {
+    Finish(id);
+  } else {
+    store_.Update(it->second.env, false, nullptr);
+  }
 }
 
 void RelayQueue::Finish(const std::string& id) {
@@ -271,6 +420,7 @@ void RelayQueue::Finish(const std::string& id) {
   if (it == messages_.end()) return;
   DropBody(it->second);
   messages_.erase(it);
+  Unschedule(id);
   store_.Remove(id, nullptr);
 }
 
@@ -280,25 +430,26 @@ asio::awaitable<void> RelayQueue::ProbeLoop(std::string domain) {
   d->probing = true;
   while (!stopped_) {
     d = Domain(domain);
-    if (!d) co_return;
+    if (!d || d->up) break;
     d->probe_timer->expires_after(config_->delivery.probe_interval);
     boost::system::error_code ec;
     co_await d->probe_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (stopped_) co_return;
     d = Domain(domain);
-    if (!d) co_return;
+    if (!d || d->up) break;  // a flush or a delivery found it up meanwhile
     routing::ProbeResult pr = co_await d->dest->Probe();
     d = Domain(domain);
     if (!d) co_return;
     if (pr.up) {
-      d->up = true;
-      d->probing = false;
-      log::Info("domain_up").kv("domain", domain).kv("relay", pr.destination).kv("backlog", d->ready.size());
+      MarkUp(*d, pr.destination);
       Dispatch(*d);
-      co_return;
+      break;
     }
-    log::Info("probe_failed").kv("domain", domain).kv("reason", pr.error).kv("backlog", d->ready.size());
+    log::Info("probe_failed").kv("domain", domain).kv("reason", pr.error)
+        .kv("backlog", d->ready.size());
   }
+  d = Domain(domain);
+  if (d) d->probing = false;
 }
 
 void RelayQueue::ArmWake() {
@@ -327,6 +478,58 @@ void RelayQueue::OnWake() {
     Schedule(id, dom, 0);
   }
   ArmWake();
+}
+
+// Expiry and delay warnings for messages that are not being attempted (a down domain's
+// backlog waits for probes, so it is checked here rather than after attempts).
+void RelayQueue::ArmSweep() {
+  auto every = std::clamp<int64_t>(config_->queue.max_age.count() / 4, 500, 60000);
+  if (config_->queue.delay_warning)
+    every = std::min<int64_t>(every, std::max<int64_t>(500, config_->queue.delay_warning->count() / 4));
+  sweep_.expires_after(std::chrono::milliseconds(every));
+  sweep_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) return;
+    asio::co_spawn(io_, Sweep(), asio::detached);
+  });
+}
+
+asio::awaitable<void> RelayQueue::Sweep() {
+  int64_t now = NowMs();
+  std::vector<std::string> expire, warn;
+  for (const auto& [id, e] : messages_) {
+    if (e.env.held || e.inflight > 0 || !e.env.HasPending()) continue;
+    int64_t age = now - e.env.arrival_ms;
+    if (age >= config_->queue.max_age.count()) {
+      expire.push_back(id);
+    } else if (config_->queue.delay_warning && !e.env.delay_warned && !e.env.sender.empty() &&
+               age >= config_->queue.delay_warning->count()) {
+      warn.push_back(id);
+    }
+  }
+  for (const auto& id : expire) {
+    auto it = messages_.find(id);
+    if (it == messages_.end()) continue;
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < it->second.env.recipients.size(); ++i)
+      if (it->second.env.recipients[i].state == RcptState::kPending) pending.push_back(i);
+    log::Info("expired").kv("id", id).kv("age_ms", now - it->second.env.arrival_ms)
+        .kv("reason", it->second.env.last_error);
+    ++stats_.expired;
+    FailRecipients(id, pending, "4.4.7", "message expired: " + it->second.env.last_error);
+  }
+  for (const auto& id : warn) {
+    auto it = messages_.find(id);
+    if (it == messages_.end()) continue;
+    it->second.env.delay_warned = true;
+    store_.Update(it->second.env, false, nullptr);
+    std::vector<DsnRecipient> rcpts;
+    for (const auto& r : it->second.env.recipients)
+      if (r.state == RcptState::kPending)
+        rcpts.push_back({r.address, StatusOf(r.last_reply, false),
+                         r.last_reply.empty() ? it->second.env.last_error : r.last_reply, ""});
+    co_await SendDsn(id, std::move(rcpts), true);
+  }
+  ArmSweep();
 }
 
 }  // namespace sw::queue

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "queue/dsn.h"
 #include "queue/envelope.h"
 #include "queue/queue_id.h"
 #include "queue/queue_store.h"
@@ -91,9 +92,11 @@ class RelayQueue {
   struct DomainState {
     std::string name;
     std::unique_ptr<routing::Destination> dest;
-    std::set<std::string> ready;  // IDs eligible now, ordered = arrival order
+    std::set<std::string> ready;     // IDs eligible now, ordered = arrival order
+    std::set<std::string> inflight;  // IDs being delivered to this domain now
     bool up = true;
     bool probing = false;
+    bool external = false;  // not a customer domain: DSNs via outbound_relay
     uint32_t active = 0;
     std::unique_ptr<boost::asio::steady_timer> probe_timer;
   };
@@ -106,6 +109,17 @@ class RelayQueue {
   void ArmWake();
   void OnWake();
   void Finish(const std::string& id);
+  void MarkDown(DomainState& d, const std::string& id, const std::string& reason);
+  void MarkUp(DomainState& d, const std::string& relay);
+  void Unschedule(const std::string& id);
+  void ScheduleAllPending(const std::string& id, int64_t when_ms);
+  // Fails the given recipients (index into env.recipients) and queues one DSN for them.
+  void FailRecipients(const std::string& id, const std::vector<size_t>& which,
+                      const std::string& status, const std::string& reason);
+  boost::asio::awaitable<void> SendDsn(std::string id, std::vector<DsnRecipient> rcpts,
+                                       bool delayed);
+  void ArmSweep();
+  boost::asio::awaitable<void> Sweep();
   void CacheBody(Entry& e, std::shared_ptr<const std::string> body);
   void DropBody(Entry& e);
 
@@ -114,10 +128,11 @@ class RelayQueue {
   std::shared_ptr<const config::Config> config_;
   DestinationFactory factory_;
   QueueIdGenerator ids_;
-  std::unordered_map<std::string, Entry> messages_;
+  std::map<std::string, Entry> messages_;  // ordered by ID = arrival
   std::map<std::string, DomainState> domains_;
   std::multimap<int64_t, std::pair<std::string, std::string>> waiting_;  // due -> (id, dom)
   boost::asio::steady_timer wake_;
+  boost::asio::steady_timer sweep_;
   int64_t wake_at_ = 0;
   uint64_t cache_bytes_ = 0;
   uint64_t cache_limit_ = 256ull << 20;
