@@ -187,7 +187,8 @@ TEST_F(GatewayTest, DestinationDownThenUp) {
   uint16_t down_port = FreeLoopbackPort();
   ASSERT_NE(down_port, 0);
   GatewayOptions o = DefaultOptions();
-  o.domains.push_back({"down.test", {"[127.0.0.1]:" + std::to_string(down_port)}, {}});
+  o.domains.push_back(
+      {"down.test", {"[127.0.0.1]:" + std::to_string(down_port)}, {}, "opportunistic"});
   ASSERT_TRUE(StartGateway(o));
   std::string data = SimpleMessage("down-then-up");
   std::string id = SendOk({"sender@client.test", {"user@down.test"}, ""}, data);

@@ -85,7 +85,7 @@ TEST(HarnessSelfTest, ProcessIsKilledAndReapedByDestructor) {
 TEST(HarnessSelfTest, ConfigYamlListsDomainsAndLimits) {
   GatewayOptions o;
   o.max_recipients = 7;
-  o.domains.push_back({"example.com", {"[127.0.0.1]:2526"}, {"alice"}});
+  o.domains.push_back({"example.com", {"[127.0.0.1]:2526"}, {"alice"}, "opportunistic"});
   std::string y = GatewayConfigYaml(o, "/tmp/q");
   EXPECT_NE(y.find("max_recipients: 7\n"), std::string::npos) << y;
   EXPECT_NE(y.find("destinations: [\"[127.0.0.1]:2526\"]"), std::string::npos) << y;

@@ -48,10 +48,14 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
     << "queue:\n"
     << "  path: " << Quote(queue_path) << "\n"
     << "  retry_interval: " << o.retry_interval << "\n"
+    << "  max_age: " << o.max_age << "\n"
+    << "  delay_warning: " << o.delay_warning << "\n"
     << "delivery:\n"
     << "  probe_interval: " << o.probe_interval << "\n"
     << "  connect_timeout: " << o.connect_timeout << "\n"
     << "  command_timeout: " << o.delivery_command_timeout << "\n"
+    << "  max_connections_per_destination: " << o.max_connections_per_destination << "\n"
+    << "  outbound_relay: " << Quote(o.outbound_relay) << "\n"
     << "admin:\n"
     << "  listen: 127.0.0.1:0\n"
     << "  token: integration-test-token\n"
@@ -59,7 +63,8 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
   for (const auto& d : o.domains) {
     y << "  " << d.name << ":\n"
       << "    destinations: " << QuotedList(d.destinations) << "\n"
-      << "    filtering: false\n";
+      << "    filtering: false\n"
+      << "    tls: " << d.tls << "\n";
     if (!d.recipients.empty()) y << "    recipients: " << QuotedList(d.recipients) << "\n";
   }
   return y.str();
@@ -168,8 +173,8 @@ void GatewayTest::TearDown() {
 GatewayOptions GatewayTest::DefaultOptions() const {
   GatewayOptions o;
   std::string dest = "[127.0.0.1]:" + std::to_string(sink_.port());
-  o.domains.push_back({"example.com", {dest}, {}});
-  o.domains.push_back({"listed.test", {dest}, {"alice", "bob@listed.test"}});
+  o.domains.push_back({"example.com", {dest}, {}, "opportunistic"});
+  o.domains.push_back({"listed.test", {dest}, {"alice", "bob@listed.test"}, "opportunistic"});
   return o;
 }
 

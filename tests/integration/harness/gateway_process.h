@@ -19,6 +19,7 @@ struct DomainSpec {
   std::string name;
   std::vector<std::string> destinations;  // e.g. "[127.0.0.1]:2526"
   std::vector<std::string> recipients;    // empty: any address
+  std::string tls = "opportunistic";      // towards destinations
 };
 
 // Everything the tests vary; defaults are fast and roomy (SPEC section 3 keys only).
@@ -35,6 +36,10 @@ struct GatewayOptions {
   std::string probe_interval = "1s";
   std::string connect_timeout = "2s";
   std::string delivery_command_timeout = "10s";
+  std::string max_age = "30d";
+  std::string delay_warning = "off";
+  std::string outbound_relay;  // "[127.0.0.1]:PORT" for DSNs
+  uint32_t max_connections_per_destination = 20;
   std::vector<DomainSpec> domains;
 };
 
