@@ -8,7 +8,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
 
+#include "admin/admin_api.h"
+#include "admin/admin_server.h"
 #include "common/log.h"
+#include "filters/filter_set.h"
 #include "gateway/disk_space.h"
 #include "gateway/smtp_server.h"
 #include "queue/relay_queue.h"
@@ -63,6 +66,19 @@ int Serve(const std::string& config_path) {
     return 2;
   }
 
+  // SpamWeeder Premium scanners, only when a domain filters. A missing or empty ClamAV
+  // database is a configuration error (exit 2), reported before anything else starts.
+  std::unique_ptr<filters::Pipeline> pipeline;
+  if (filters::AnyDomainFilters(*cfg)) {
+    std::string filters_err;
+    pipeline = filters::BuildPipeline(*cfg, &filters_err);
+    if (!pipeline) {
+      std::cerr << config_path << ": cannot start the ClamAV filter: " << filters_err << "\n";
+      log::Error("fatal").kv("reason", "cannot start filters").kv("detail", filters_err);
+      return 2;
+    }
+  }
+
   Status st;
   auto store = queue::RocksDbQueueStore::Open(cfg->queue.path, &st);
   if (!store) {
@@ -90,8 +106,19 @@ int Serve(const std::string& config_path) {
   ctx.queue = &relay;
   ctx.tls = tls.get();
   ctx.disk = &disk;
+  ctx.filters = pipeline.get();
   SmtpServer server(io, ctx);
   st = server.Start();
+  if (!st.ok()) {
+    log::Error("fatal").kv("reason", st.message());
+    return 1;
+  }
+  // Admin API (SPEC section 7) on the same thread; the token follows SIGHUP reloads.
+  admin::AdminApi admin_api(relay, [&ctx] { return ctx.config; });
+  admin::AdminServer admin_server(io, cfg->admin.listen, [&admin_api](admin::HttpRequest r) {
+    return admin_api.Handle(std::move(r));
+  });
+  st = admin_server.Start();
   if (!st.ok()) {
     log::Error("fatal").kv("reason", st.message());
     return 1;
@@ -118,6 +145,7 @@ int Serve(const std::string& config_path) {
           try {
             auto fresh = std::make_shared<const config::Config>(config::LoadConfig(config_path));
             ctx.config = fresh;
+            relay.SetConfig(fresh);
             log::Info("reloaded").kv("domains", fresh->domains.size());
           } catch (const config::ConfigError& e) {
             log::Error("reload_failed").kv("reason", e.problems().empty() ? "" : e.problems()[0]);
@@ -128,11 +156,13 @@ int Serve(const std::string& config_path) {
         log::Info("stopping").kv("signal", sig).kv("sessions", server.sessions());
         ctx.shutting_down = true;
         server.Stop();
+        admin_server.Stop();
         deadline = std::chrono::steady_clock::now() + kShutdownGrace;
         wait_drain();
       };
   signals.async_wait(on_signal);
   io.run();
+  if (pipeline) pipeline->Stop();  // joins scanner threads while `io` still exists
   log::Info("stopped").kv("queued", relay.size());
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "queue/dsn.h"
 #include "queue/store_await.h"
 
@@ -101,6 +102,44 @@ RelayQueue::DomainState* RelayQueue::Domain(const std::string& name) {
   return &d;
 }
 
+void RelayQueue::SetConfig(std::shared_ptr<const config::Config> config) {
+  auto old = config_;
+  config_ = std::move(config);
+  for (auto& [name, d] : domains_) {
+    auto before = old->domains.find(name);
+    auto after = config_->domains.find(name);
+    bool was = before != old->domains.end(), is = after != config_->domains.end();
+    bool changed = was != is;
+    if (was && is) {
+      const auto& a = before->second;
+      const auto& b = after->second;
+      changed = a.tls != b.tls || a.destinations.size() != b.destinations.size();
+      for (size_t i = 0; !changed && i < a.destinations.size(); ++i)
+        changed = a.destinations[i].ToString() != b.destinations[i].ToString();
+    }
+    if (!is && !d.external) changed = true;
+    if (!changed) continue;
+    config::DomainConfig dc;
+    if (is) {
+      dc = after->second;
+      d.external = false;
+    } else {
+      d.external = true;
+      dc.name = name;
+      auto relay = config::ParseDestination(config_->delivery.outbound_relay);
+      config::Destination host;
+      host.host = name;
+      dc.destinations = {relay ? *relay : host};
+    }
+    if (d.dest) {
+      d.dest->Close();
+      retired_.push_back(std::move(d.dest));
+    }
+    d.dest = factory_(dc);
+    log::Info("domain_reconfigured").kv("domain", name).kv("configured", is);
+  }
+}
+
 Status RelayQueue::Load() {
   int64_t now = NowMs();
   size_t count = 0, held = 0;
@@ -142,7 +181,15 @@ asio::awaitable<Status> RelayQueue::Accept(Envelope env, std::shared_ptr<const s
   std::string qid = env.id;
   Entry& e = messages_[qid];
   e.env = std::move(env);
-  CacheBody(e, std::move(body));
+  // Keep the body in memory only when it is about to be sent: a domain that is down or has
+  // a backlog would otherwise pin every queued body in RAM.
+  bool imminent = true;
+  for (const auto& r : e.env.recipients) {
+    auto dit = domains_.find(r.domain);
+    if (dit != domains_.end() && (!dit->second.up || dit->second.ready.size() > kHotBacklog))
+      imminent = false;
+  }
+  if (imminent) CacheBody(e, std::move(body));
   ScheduleAllPending(qid, 0);
   co_return st;
 }
@@ -291,6 +338,7 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
         ++stats_.delivered;
         log::Info("delivered").kv("id", id).kv("to", r.address).kv("relay", res.destination)
             .kv("tls", res.tls).kv("delay_ms", now - e.env.arrival_ms).kv("reply", r.last_reply);
+        metrics::DeliveryLatency().Observe(static_cast<double>(now - e.env.arrival_ms) / 1000.0);
       } else if (rep.permanent()) {
         failed.push_back(index[k]);
         log::Info("bounced").kv("id", id).kv("to", r.address).kv("relay", res.destination)
@@ -496,9 +544,13 @@ void RelayQueue::ArmSweep() {
 asio::awaitable<void> RelayQueue::Sweep() {
   int64_t now = NowMs();
   std::vector<std::string> expire, warn;
+  // messages_ is ordered by ID, i.e. by arrival: only the old prefix can be due.
+  int64_t horizon = config_->queue.max_age.count();
+  if (config_->queue.delay_warning) horizon = std::min(horizon, config_->queue.delay_warning->count());
   for (const auto& [id, e] : messages_) {
-    if (e.env.held || e.inflight > 0 || !e.env.HasPending()) continue;
     int64_t age = now - e.env.arrival_ms;
+    if (age < horizon) break;
+    if (e.env.held || e.inflight > 0 || !e.env.HasPending()) continue;
     if (age >= config_->queue.max_age.count()) {
       expire.push_back(id);
     } else if (config_->queue.delay_warning && !e.env.delay_warned && !e.env.sender.empty() &&

@@ -61,6 +61,9 @@ class RelayQueue {
   boost::asio::awaitable<Status> Accept(Envelope env, std::shared_ptr<const std::string> body,
                                         std::string* id);
   std::string NewId() { return ids_.Next(); }
+  // SIGHUP: new domains and destinations apply to the next attempt; deliveries in flight
+  // finish on the destination objects they started with.
+  void SetConfig(std::shared_ptr<const config::Config> config);
 
   // Stops timers and probes; deliveries in flight finish or are abandoned with io_context.
   void Stop();
@@ -130,12 +133,14 @@ class RelayQueue {
   QueueIdGenerator ids_;
   std::map<std::string, Entry> messages_;  // ordered by ID = arrival
   std::map<std::string, DomainState> domains_;
+  std::vector<std::unique_ptr<routing::Destination>> retired_;  // replaced by a reload
   std::multimap<int64_t, std::pair<std::string, std::string>> waiting_;  // due -> (id, dom)
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer sweep_;
   int64_t wake_at_ = 0;
   uint64_t cache_bytes_ = 0;
-  uint64_t cache_limit_ = 256ull << 20;
+  uint64_t cache_limit_ = 64ull << 20;
+  static constexpr size_t kHotBacklog = 256;  // ready messages beyond this are not cached
   bool stopped_ = false;
   RelayStats stats_;
 };

@@ -44,6 +44,7 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
     << "  max_connections: " << o.max_connections << "\n"
     << "  max_connections_per_ip: " << o.max_connections_per_ip << "\n"
     << "  max_errors: " << o.max_errors << "\n"
+    << "  min_free_space: " << o.min_free_space << "\n"
     << "  timeouts: { command: " << o.command_timeout << ", data: " << o.data_timeout << " }\n"
     << "queue:\n"
     << "  path: " << Quote(queue_path) << "\n"
@@ -63,10 +64,12 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
   for (const auto& d : o.domains) {
     y << "  " << d.name << ":\n"
       << "    destinations: " << QuotedList(d.destinations) << "\n"
-      << "    filtering: false\n"
+      << "    filtering: " << (d.filtering ? "true" : "false") << "\n"
       << "    tls: " << d.tls << "\n";
     if (!d.recipients.empty()) y << "    recipients: " << QuotedList(d.recipients) << "\n";
+    if (!d.spam.empty()) y << "    spam: " << d.spam << "\n";
   }
+  if (!o.filters_yaml.empty()) y << o.filters_yaml;
   return y.str();
 }
 
@@ -83,6 +86,7 @@ GatewayProcess::~GatewayProcess() {
     return ::testing::AssertionFailure() << "cannot write " << config_path();
   logs_.emplace_back(dir_ + "/gateway-" + std::to_string(logs_.size() + 1) + ".log");
   port_ = 0;
+  admin_port_ = 0;
   std::string error;
   if (!proc_.Start({SW_BINARY, "serve", "-c", config_path()}, log().path(), &error))
     return ::testing::AssertionFailure() << "cannot start " << SW_BINARY << ": " << error;
@@ -110,6 +114,10 @@ GatewayProcess::~GatewayProcess() {
     return failure << "\nconfig:\n" << ReadFile(config_path()) << "log:\n" << log().Text();
   }
   port_ = static_cast<uint16_t>(std::stoi(listening->groups[1]));
+  // Logged before `started`, so it is there by now if the daemon serves the admin API.
+  if (auto admin = log().Find(
+          "event=listening\\b.*\\bservice=admin\\b.*\\baddr=127\\.0\\.0\\.1:([0-9]+)"))
+    admin_port_ = static_cast<uint16_t>(std::stoi(admin->groups[1]));
   return ::testing::AssertionSuccess();
 }
 

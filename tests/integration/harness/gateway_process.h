@@ -20,6 +20,8 @@ struct DomainSpec {
   std::vector<std::string> destinations;  // e.g. "[127.0.0.1]:2526"
   std::vector<std::string> recipients;    // empty: any address
   std::string tls = "opportunistic";      // towards destinations
+  bool filtering = false;                 // SpamWeeder Premium (filter tests)
+  std::string spam = "";  // flow map, e.g. "{tag_score: 5, subject_tag: \"[SPAM]\"}"; empty: defaults
 };
 
 // Everything the tests vary; defaults are fast and roomy (SPEC section 3 keys only).
@@ -40,7 +42,9 @@ struct GatewayOptions {
   std::string delay_warning = "off";
   std::string outbound_relay;  // "[127.0.0.1]:PORT" for DSNs
   uint32_t max_connections_per_destination = 20;
+  std::string min_free_space = "1MiB";  // below it MAIL gets 452 4.3.1
   std::vector<DomainSpec> domains;
+  std::string filters_yaml;  // the whole `filters:` section (filter tests); empty: defaults
 };
 
 // The YAML text for `opts` with the queue at `queue_path`.
@@ -58,6 +62,10 @@ class GatewayProcess {
   // file. Succeeds once `event=listening service=smtp` and `event=started` were logged.
   ::testing::AssertionResult Start(Millis timeout = 20s);
   uint16_t port() const { return port_; }
+  // The admin API's port (`event=listening service=admin`, admin.listen is 127.0.0.1:0);
+  // 0 when the daemon logged none. The token is kAdminToken.
+  uint16_t admin_port() const { return admin_port_; }
+  static constexpr const char* kAdminToken = "integration-test-token";
   bool running() const { return proc_.running(); }
   Process& process() { return proc_; }
   GatewayOptions& options() { return opts_; }
@@ -79,6 +87,7 @@ class GatewayProcess {
   Process proc_;
   std::vector<LogFile> logs_;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
 };
 
 // Regexes for the log lines of SPEC section 9 (one key=value line per event).

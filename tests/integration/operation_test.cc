@@ -1,0 +1,49 @@
+// Operating the daemon: SIGHUP reload without dropping connections, low disk space refusal.
+// Fails with the gateway's log dumped by the fixture.
+#include <signal.h>
+
+#include "tests/integration/harness/gateway_process.h"
+#include "tests/integration/harness/smtp_client.h"
+#include "tests/integration/harness/test_smtp_server.h"
+
+namespace sw::it {
+namespace {
+
+TEST_F(GatewayTest, SighupAddsDomainWithoutDroppingConnections) {
+  ASSERT_TRUE(StartGateway());
+  SmtpClient old_session;
+  ASSERT_TRUE(OpenSession(old_session, port()));
+  ASSERT_TRUE(ReplyIs(old_session.Command("MAIL FROM:<a@example.net>"), "250"));
+  ASSERT_TRUE(ReplyIs(old_session.Command("RCPT TO:<x@added.test>"), "554 5.7.1"));
+
+  GatewayOptions& o = gw_->options();
+  o.domains.push_back(
+      {"added.test", {"[127.0.0.1]:" + std::to_string(sink_.port())}, {}, "opportunistic"});
+  ASSERT_TRUE(WriteFile(gw_->config_path(), GatewayConfigYaml(o, gw_->queue_path())));
+  ASSERT_TRUE(gw_->process().Signal(SIGHUP));
+  ASSERT_TRUE(gw_->log().WaitFor("event=reloaded\\b", 5s));
+
+  // The session that was open keeps working (and keeps the config it started with).
+  EXPECT_TRUE(ReplyIs(old_session.Command("NOOP"), "250"));
+  EXPECT_TRUE(ReplyIs(old_session.Command("RSET"), "250"));
+  // A new session sees the new domain, and its mail is delivered.
+  Envelope env;
+  env.from = "a@example.net";
+  env.to = {"x@added.test"};
+  SendOk(env, "Subject: reload\r\n\r\nreloaded-domain\r\n");
+  EXPECT_TRUE(AwaitDelivery("reloaded-domain", 10s));
+  EXPECT_TRUE(ReplyIs(old_session.Command("QUIT"), "221"));
+}
+
+TEST_F(GatewayTest, LowDiskSpaceRefusesMailWith452) {
+  GatewayOptions o = DefaultOptions();
+  o.min_free_space = "1000000GiB";  // more than any test machine has free
+  ASSERT_TRUE(StartGateway(o));
+  SmtpClient c;
+  ASSERT_TRUE(OpenSession(c, port()));
+  EXPECT_TRUE(ReplyIs(c.Command("MAIL FROM:<a@example.net>"), "452 4.3.1"));
+  EXPECT_TRUE(gw_->log().WaitFor("event=reject\\b.*reason=\"disk space low\"", 2s));
+}
+
+}  // namespace
+}  // namespace sw::it
