@@ -69,8 +69,9 @@ std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& pa
   rocksdb::ColumnFamilyOptions small;  // envelopes, meta: small values
   small.write_buffer_size = 16 << 20;
   rocksdb::ColumnFamilyOptions big;  // bodies: written once, read rarely, deleted soon
-  big.write_buffer_size = 64 << 20;
-  big.max_write_buffer_number = 3;
+  // Memtables bound the RAM that queued bodies can take (2 x 32 MiB), whatever the backlog.
+  big.write_buffer_size = 32 << 20;
+  big.max_write_buffer_number = 2;
   big.enable_blob_files = true;  // keep bodies out of compactions
   big.min_blob_size = 1024;
   big.enable_blob_garbage_collection = true;

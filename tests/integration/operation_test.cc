@@ -47,3 +47,58 @@ TEST_F(GatewayTest, LowDiskSpaceRefusesMailWith452) {
 
 }  // namespace
 }  // namespace sw::it
+
+namespace sw::it {
+namespace {
+
+// A self-signed certificate for the gateway's STARTTLS, made by the openssl command.
+bool MakeCertificate(const TempDir& dir, GatewayOptions& o) {
+  o.tls_certificate = dir.File("cert.pem");
+  o.tls_key = dir.File("key.pem");
+  auto st = Process::Run(
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+       "/CN=mx.gateway.test", "-keyout", o.tls_key, "-out", o.tls_certificate},
+      dir.File("openssl.log"), 30s, nullptr);
+  bool ok = st && st->exited && st->code == 0;
+  if (!ok) ADD_FAILURE() << "openssl: " << ReadFile(dir.File("openssl.log"));
+  return ok;
+}
+
+TEST_F(GatewayTest, StarttlsOfferedAndMailDeliveredOverTls) {
+  GatewayOptions o = DefaultOptions();
+  ASSERT_TRUE(MakeCertificate(dir_, o));
+  ASSERT_TRUE(StartGateway(o));
+  SmtpClient c;
+  ASSERT_TRUE(c.Open(port()));
+  auto ehlo = c.Command("EHLO client.test");
+  ASSERT_TRUE(ehlo);
+  EXPECT_NE(ehlo->text().find("STARTTLS"), std::string::npos) << *ehlo;
+  c.Close();
+  SwaksResult r = RunSwaks(port(),
+                           {"--tls", "--from", "a@example.net", "--to", "bob@example.com",
+                            "--header", "Subject: tls", "--body", "over-tls-marker"},
+                           dir_.path());
+  ASSERT_TRUE(r.status && r.status->exited && r.status->code == 0) << r.output;
+  auto m = AwaitDelivery("over-tls-marker", 10s);
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->data.find("with ESMTPS id " + r.queue_id), std::string::npos)
+      << m->data.substr(0, 300);
+  EXPECT_TRUE(gw_->log().WaitFor("event=tls\\b", 2s));
+}
+
+TEST_F(GatewayTest, PlaintextPipelinedAfterStarttlsIsDiscarded) {
+  GatewayOptions o = DefaultOptions();
+  ASSERT_TRUE(MakeCertificate(dir_, o));
+  ASSERT_TRUE(StartGateway(o));
+  SmtpClient c;
+  ASSERT_TRUE(OpenSession(c, port()));
+  ASSERT_TRUE(c.Send("STARTTLS\r\nNOOP\r\nMAIL FROM:<injected@evil.test>\r\n"));
+  EXPECT_TRUE(ReplyIs(c.ReadReply(), "220 2.0.0"));
+  // The injected commands must not be answered in clear text.
+  auto extra = c.ReadReply(1500ms);
+  EXPECT_FALSE(extra && extra->code == 250) << "plaintext after STARTTLS was executed: " << *extra;
+  EXPECT_EQ(gw_->log().Count("injected@evil"), 0u);
+}
+
+}  // namespace
+}  // namespace sw::it

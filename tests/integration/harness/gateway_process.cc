@@ -45,7 +45,11 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
     << "  max_connections_per_ip: " << o.max_connections_per_ip << "\n"
     << "  max_errors: " << o.max_errors << "\n"
     << "  min_free_space: " << o.min_free_space << "\n"
-    << "  timeouts: { command: " << o.command_timeout << ", data: " << o.data_timeout << " }\n"
+    << "  timeouts: { command: " << o.command_timeout << ", data: " << o.data_timeout << " }\n";
+  if (!o.tls_certificate.empty())
+    y << "  tls: { certificate: " << Quote(o.tls_certificate) << ", key: " << Quote(o.tls_key)
+      << " }\n";
+  y
     << "queue:\n"
     << "  path: " << Quote(queue_path) << "\n"
     << "  retry_interval: " << o.retry_interval << "\n"

@@ -43,6 +43,8 @@ struct GatewayOptions {
   std::string outbound_relay;  // "[127.0.0.1]:PORT" for DSNs
   uint32_t max_connections_per_destination = 20;
   std::string min_free_space = "1MiB";  // below it MAIL gets 452 4.3.1
+  std::string tls_certificate;          // both set: STARTTLS offered
+  std::string tls_key;
   std::vector<DomainSpec> domains;
   std::string filters_yaml;  // the whole `filters:` section (filter tests); empty: defaults
 };
