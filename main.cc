@@ -1,4 +1,4 @@
-// Owns the command line: dispatches `serve`, `check-config`, `version` to their libraries.
+// Owns the command line: dispatches `serve`, `check-config`, `queue`, `version` to their libraries.
 // Fails with the SPEC exit statuses: 0 ok, 1 runtime failure, 2 usage or config error.
 #include <rocksdb/version.h>
 #include <openssl/opensslv.h>
@@ -9,14 +9,22 @@
 #include <string>
 #include <vector>
 
+#include "admin/queue_cli.h"
 #include "config/config.h"
 #include "gateway/daemon.h"
+#include "qa/scan_command.h"
+#include "qa/train_command.h"
 
 namespace {
 
 int Usage() {
   std::cerr << "usage: spamweeder serve -c FILE\n"
                "       spamweeder check-config -c FILE\n"
+               "       spamweeder queue -c FILE list|show|summary|flush|hold|release|delete|bounce"
+               " ...\n"
+               "       spamweeder scan [-c FILE] [--domain D] [--label spam|ham] [--jobs N]"
+               " [--format text|json|csv] [--report FILE.html] PATH...\n"
+               "       spamweeder train -c FILE --spam PATH --ham PATH [--controller URL]\n"
                "       spamweeder version\n";
   return 2;
 }
@@ -59,6 +67,12 @@ int main(int argc, char** argv) {
     if (!ConfigArg(args, &path)) return Usage();
     return sw::gateway::Serve(path);
   }
+  if (cmd == "scan")
+    return sw::qa::ScanCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  if (cmd == "train")
+    return sw::qa::TrainCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  if (cmd == "queue")
+    return sw::admin::QueueCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
   if (cmd == "check-config") {
     if (!ConfigArg(args, &path)) return Usage();
     return CheckConfig(path);

@@ -25,9 +25,7 @@ bool IsMessageAction(const std::string& a) {
   return a == "flush" || a == "hold" || a == "release" || a == "bounce";
 }
 
-bool IsDomainAction(const std::string& a) {
-  return a == "flush" || a == "hold" || a == "release";
-}
+bool IsDomainAction(const std::string& a) { return a == "flush" || a == "hold" || a == "release"; }
 
 }  // namespace
 
@@ -126,22 +124,30 @@ const char* AllowedMethods(Endpoint e) {
     case Endpoint::kHealthz:
     case Endpoint::kMetrics:
     case Endpoint::kQueueList:
-    case Endpoint::kQueueSummary: return "GET";
-    case Endpoint::kMessage: return "GET, DELETE";
+    case Endpoint::kQueueSummary:
+      return "GET";
+    case Endpoint::kMessage:
+      return "GET, DELETE";
     case Endpoint::kMessageAction:
-    case Endpoint::kDomainAction: return "POST";
-    case Endpoint::kUnknown: return "";
+    case Endpoint::kDomainAction:
+      return "POST";
+    case Endpoint::kUnknown:
+      return "";
   }
   return "";
 }
 
 bool MethodAllowed(Endpoint e, std::string_view method) {
   switch (e) {
-    case Endpoint::kMessage: return method == "GET" || method == "DELETE";
+    case Endpoint::kMessage:
+      return method == "GET" || method == "DELETE";
     case Endpoint::kMessageAction:
-    case Endpoint::kDomainAction: return method == "POST";
-    case Endpoint::kUnknown: return false;
-    default: return method == "GET";
+    case Endpoint::kDomainAction:
+      return method == "POST";
+    case Endpoint::kUnknown:
+      return false;
+    default:
+      return method == "GET";
   }
 }
 

@@ -22,10 +22,10 @@ enum class Endpoint {
 
 struct Route {
   Endpoint endpoint = Endpoint::kUnknown;
-  bool api = false;     // under /api/: needs the bearer token
-  std::string id;       // kMessage, kMessageAction (as given, %-decoded)
-  std::string domain;   // kDomainAction (%-decoded, lower-cased)
-  std::string action;   // kMessageAction, kDomainAction
+  bool api = false;                          // under /api/: needs the bearer token
+  std::string id;                            // kMessage, kMessageAction (as given, %-decoded)
+  std::string domain;                        // kDomainAction (%-decoded, lower-cased)
+  std::string action;                        // kMessageAction, kDomainAction
   std::map<std::string, std::string> query;  // %-decoded, '+' is a space; last one wins
 };
 

@@ -12,9 +12,12 @@ namespace {
 
 const char* TypeName(Type t) {
   switch (t) {
-    case Type::kCounter: return "counter";
-    case Type::kGauge: return "gauge";
-    case Type::kHistogram: return "histogram";
+    case Type::kCounter:
+      return "counter";
+    case Type::kGauge:
+      return "gauge";
+    case Type::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -114,8 +117,7 @@ void CallbackHandle::Reset() {
 
 Registry::~Registry() = default;
 
-Registry::Family& Registry::FamilyFor(const std::string& name, const std::string& help,
-                                      Type type) {
+Registry::Family& Registry::FamilyFor(const std::string& name, const std::string& help, Type type) {
   for (auto& f : families_)
     if (f->name == name) return *f;
   families_.push_back(std::make_unique<Family>());
@@ -170,8 +172,8 @@ std::string Registry::Render() const {
     out += "# TYPE " + f.name + " " + TypeName(f.type) + "\n";
     for (const auto& s : f.series) {
       if (s.counter) {
-        out += f.name + LabelText(s.labels, nullptr) + " " + std::to_string(s.counter->value()) +
-               "\n";
+        out +=
+            f.name + LabelText(s.labels, nullptr) + " " + std::to_string(s.counter->value()) + "\n";
       } else if (s.histogram) {
         const Histogram& h = *s.histogram;
         auto counts = h.counts();
@@ -180,19 +182,18 @@ std::string Registry::Render() const {
           cumulative += counts[i];
           std::pair<std::string, std::string> le{
               "le", i < h.bounds().size() ? FormatValue(h.bounds()[i]) : "+Inf"};
-          out += f.name + "_bucket" + LabelText(s.labels, &le) + " " +
-                 std::to_string(cumulative) + "\n";
+          out += f.name + "_bucket" + LabelText(s.labels, &le) + " " + std::to_string(cumulative) +
+                 "\n";
         }
         out += f.name + "_sum" + LabelText(s.labels, nullptr) + " " + FormatValue(h.sum()) + "\n";
         // Buckets and count are read separately: report the bucket total so they agree.
-        out += f.name + "_count" + LabelText(s.labels, nullptr) + " " +
-               std::to_string(cumulative) + "\n";
+        out += f.name + "_count" + LabelText(s.labels, nullptr) + " " + std::to_string(cumulative) +
+               "\n";
       }
     }
     for (const auto& cb : f.callbacks) {
       for (const auto& sample : cb.fn())
-        out += f.name + LabelText(sample.labels, nullptr) + " " + FormatValue(sample.value) +
-               "\n";
+        out += f.name + LabelText(sample.labels, nullptr) + " " + FormatValue(sample.value) + "\n";
     }
   }
   return out;
@@ -203,7 +204,7 @@ Registry& Global() {
   return *registry;
 }
 
-Counter& Rejected(std::string_view reason) {
+Counter& RejectedCounter(std::string_view reason) {
   // One counter per known reason, resolved once; lookups after that are a short scan.
   static Counter* const* table = [] {
     static Counter* t[std::size(kRejectReasons)];
@@ -225,8 +226,10 @@ Histogram& DeliveryLatency() {
   return h;
 }
 
+void Rejected(std::string_view reason) { RejectedCounter(reason).Inc(); }
+
 void RegisterWellKnown() {
-  Rejected("other");
+  RejectedCounter("other");
   DeliveryLatency();
 }
 

@@ -120,13 +120,25 @@ Registry& Global();
 
 // --- SpamWeeder's well-known metrics (registered in Global() on first use).
 // The reasons SMTP rejections are counted under; anything else counts as "other".
-inline constexpr std::string_view kRejectReasons[] = {
-    "relay_denied",  "unknown_recipient", "too_many_recipients", "message_size",
-    "non_ascii",     "mail_loop",         "too_many_errors",     "too_many_connections",
-    "disk_space",    "queue_error",       "timeout",             "spam",
-    "virus",         "filter_failure",    "other"};
-// spamweeder_rejected_total{reason}.
-Counter& Rejected(std::string_view reason);
+inline constexpr std::string_view kRejectReasons[] = {"relay_denied",
+                                                      "unknown_recipient",
+                                                      "too_many_recipients",
+                                                      "message_size",
+                                                      "non_ascii",
+                                                      "mail_loop",
+                                                      "too_many_errors",
+                                                      "too_many_connections",
+                                                      "disk_space",
+                                                      "queue_error",
+                                                      "timeout",
+                                                      "spam",
+                                                      "virus",
+                                                      "filter_failure",
+                                                      "other"};
+// Counts one rejection in spamweeder_rejected_total{reason}.
+void Rejected(std::string_view reason);
+// The counter behind Rejected(reason) (tests, dashboards).
+Counter& RejectedCounter(std::string_view reason);
 // spamweeder_delivery_latency_seconds: arrival to delivery of each recipient.
 Histogram& DeliveryLatency();
 // Registers every well-known metric so they render (as 0) before the first event.

@@ -8,6 +8,10 @@
 #include "config/config.h"
 #include "queue/relay_queue.h"
 
+namespace sw::filters {
+class Pipeline;
+}
+
 namespace sw::gateway {
 
 class DiskSpace;
@@ -17,6 +21,7 @@ struct GatewayContext {
   queue::RelayQueue* queue = nullptr;
   boost::asio::ssl::context* tls = nullptr;  // null: STARTTLS not offered
   DiskSpace* disk = nullptr;                 // null: no free-space check
+  filters::Pipeline* filters = nullptr;      // null: no domain filtered at startup
   bool shutting_down = false;
 };
 

@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "gateway/smtp_session.h"
 
 namespace sw::gateway {
@@ -85,11 +86,13 @@ asio::awaitable<void> SmtpServer::AcceptLoop(tcp::acceptor& acceptor) {
     const auto& sc = ctx_.config->server;
     if (sessions_.size() >= sc.max_connections) {
       log::Info("reject").kv("client", ip).kv("reason", "too many connections");
+      metrics::Rejected("too_many_connections");
       asio::co_spawn(io_, Refuse(std::move(sock), "too many connections"), asio::detached);
       continue;
     }
     if (per_ip_[ip] >= sc.max_connections_per_ip) {
       log::Info("reject").kv("client", ip).kv("reason", "too many connections from this IP");
+      metrics::Rejected("too_many_connections");
       asio::co_spawn(io_, Refuse(std::move(sock), "too many connections from your IP"),
                      asio::detached);
       continue;

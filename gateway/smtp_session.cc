@@ -8,11 +8,17 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 
 #include "common/log.h"
+#include "common/metrics.h"
+#include "filters/message_edit.h"
+#include "filters/pipeline.h"
+#include "filters/policy.h"
 #include "gateway/disk_space.h"
+#include "queue/dsn.h"
 
 namespace sw::gateway {
 
@@ -31,14 +37,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-std::string Rfc5322Date() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
-}
 }  // namespace
 
 SmtpSession::SmtpSession(tcp::socket sock, GatewayContext& ctx, uint64_t session_id)
@@ -189,6 +187,7 @@ bool SmtpSession::CountError() {
   if (++errors_ < cfg_->server.max_errors) return false;
   Reply(421, "4.7.0 " + cfg_->server.hostname + " Error: too many errors");
   log::Info("reject").kv("session", sid_).kv("client", peer_ip_).kv("reason", "too many errors");
+  metrics::Rejected("too_many_errors");
   return true;
 }
 
@@ -308,18 +307,21 @@ void SmtpSession::DoMail(std::string_view args) {
     Reply(553, "5.6.7 Error: non-ASCII address requires SMTPUTF8");
     log::Info("reject").kv("session", sid_).kv("client", peer_ip_).kv("from", m.address)
         .kv("reason", "non-ascii sender without SMTPUTF8");
+    metrics::Rejected("non_ascii");
     return;
   }
   if (m.size && *m.size > cfg_->server.max_message_size) {
     Reply(552, "5.3.4 Error: message size exceeds fixed limit");
     log::Info("reject").kv("session", sid_).kv("client", peer_ip_).kv("from", m.address)
         .kv("reason", "declared size over limit").kv("size", *m.size);
+    metrics::Rejected("message_size");
     return;
   }
   if (ctx_.disk && ctx_.disk->Low()) {
     Reply(452, "4.3.1 Error: insufficient system storage");
     log::Warn("reject").kv("session", sid_).kv("client", peer_ip_).kv("reason", "disk space low")
         .kv("free_bytes", ctx_.disk->free_bytes());
+    metrics::Rejected("disk_space");
     return;
   }
   mail_ = std::move(m);
@@ -351,15 +353,18 @@ void SmtpSession::DoRcpt(std::string_view args) {
   };
   if (IsNonAscii(r.address) && !mail_->smtputf8) {
     reject(553, "5.6.7 Error: non-ASCII address requires SMTPUTF8", "non-ascii recipient");
+    metrics::Rejected("non_ascii");
     return;
   }
   if (rcpts_.size() >= cfg_->server.max_recipients) {
     reject(452, "4.5.3 Error: too many recipients", "too many recipients");
+    metrics::Rejected("too_many_recipients");
     return;
   }
   auto dit = r.domain_literal ? cfg_->domains.end() : cfg_->domains.find(r.domain);
   if (dit == cfg_->domains.end()) {
     reject(554, "5.7.1 <" + r.address + ">: Relay access denied", "relay access denied");
+    metrics::Rejected("relay_denied");
     CountError();
     return;
   }
@@ -376,7 +381,17 @@ void SmtpSession::DoRcpt(std::string_view args) {
     if (!ok) {
       reject(550, "5.1.1 <" + r.address + ">: Recipient address rejected: User unknown",
              "unknown recipient");
+      metrics::Rejected("unknown_recipient");
       CountError();
+      return;
+    }
+  }
+  // One filtering policy per transaction (SPEC section 6): the sender retries the others.
+  if (!rcpts_.empty()) {
+    auto first = cfg_->domains.find(rcpts_[0].domain);
+    if (first != cfg_->domains.end() && !filters::SamePolicy(first->second, dit->second)) {
+      reject(452, "4.5.3 Error: recipient has a different filtering policy, send it separately",
+             "different filtering policy");
       return;
     }
   }
@@ -406,7 +421,7 @@ std::string SmtpSession::ReceivedHeader(const std::string& id) const {
   std::string h = "Received: from " + helo_ + " ([" + peer_ip_ + "])\r\n\tby " +
                   cfg_->server.hostname + " (SpamWeeder) with " + proto + " id " + id;
   if (rcpts_.size() == 1) h += "\r\n\tfor <" + rcpts_[0].address + ">";
-  h += "; " + Rfc5322Date() + "\r\n";
+  h += "; " + queue::Rfc5322Date(queue::NowMs()) + "\r\n";
   return h;
 }
 
@@ -442,6 +457,7 @@ asio::awaitable<void> SmtpSession::DoData() {
       }
       log::Info("reject").kv("session", sid_).kv("id", id).kv("client", peer_ip_)
           .kv("reason", timed_out_ ? "timeout in DATA" : "connection lost in DATA");
+      if (timed_out_) metrics::Rejected("timeout");
       closed_ = true;
       co_return;
     }
@@ -454,6 +470,7 @@ asio::awaitable<void> SmtpSession::DoData() {
     Reply(552, "5.3.4 Error: message size exceeds fixed limit");
     log::Info("reject").kv("session", sid_).kv("id", id).kv("client", peer_ip_)
         .kv("reason", "message size over limit").kv("size", reader.size());
+    metrics::Rejected("message_size");
     finish();
     co_return;
   }
@@ -463,8 +480,49 @@ asio::awaitable<void> SmtpSession::DoData() {
     Reply(554, "5.4.6 Error: too many hops (mail loop?)");
     log::Info("reject").kv("session", sid_).kv("id", id).kv("client", peer_ip_)
         .kv("reason", "too many Received headers");
+    metrics::Rejected("mail_loop");
     finish();
     co_return;
+  }
+  // SpamWeeder Premium: scan before the 250; reject, tempfail or add headers (SPEC section 6).
+  if (auto pd = cfg_->domains.find(rcpts_[0].domain);
+      pd != cfg_->domains.end() && pd->second.filtering) {
+    filters::Verdict v;
+    if (ctx_.filters) {
+      filters::ScanRequest req;
+      req.id = id;
+      req.sender = mail_->address;
+      for (const auto& rc : rcpts_) req.recipients.push_back(rc.address);
+      req.client_ip = peer_ip_;
+      req.helo = helo_;
+      req.hostname = cfg_->server.hostname;
+      req.body = body;
+      req.config = cfg_;
+      // The idle watchdog must not fire while the scanners have time left.
+      const auto& fc = cfg_->filters;
+      auto budget = std::max(fc.rspamd.timeout, fc.clamav.timeout) + std::chrono::seconds(5);
+      deadline_ = std::max(deadline_, Clock::now() + budget);
+      v = co_await ctx_.filters->Scan(req, pd->second);
+      filters::LogScanned(id, pd->first, v);
+    } else {  // filtering turned on by a reload: no scanners loaded until a restart
+      v.disposition = filters::Disposition::kTempfail;
+      v.code = 451;
+      v.enhanced = "4.7.1";
+      v.text = "Message could not be scanned, try again later";
+      v.reason = "no scanners loaded";
+    }
+    if (v.disposition == filters::Disposition::kReject ||
+        v.disposition == filters::Disposition::kTempfail) {
+      Reply(v.code, v.enhanced + " " + v.text);
+      log::Info("reject").kv("session", sid_).kv("id", id).kv("client", peer_ip_)
+          .kv("from", mail_->address).kv("code", v.code).kv("reason", v.reason);
+      const char* why = v.reason == "virus" ? "virus" : "filter_failure";
+      if (v.reason == "spam" || v.reason == "soft reject") why = "spam";
+      metrics::Rejected(why);
+      finish();
+      co_return;
+    }
+    body = std::make_shared<std::string>(filters::ApplyHeaderChanges(*body, v));
   }
   queue::Envelope env;
   env.id = id;
@@ -481,6 +539,7 @@ asio::awaitable<void> SmtpSession::DoData() {
     Reply(451, "4.3.0 Error: queue file write error");
     log::Error("reject").kv("session", sid_).kv("id", id).kv("client", peer_ip_)
         .kv("reason", "queue write failed").kv("detail", st.message());
+    metrics::Rejected("queue_error");
     finish();
     co_return;
   }

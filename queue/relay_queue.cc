@@ -158,7 +158,7 @@ Status RelayQueue::Load() {
     if (store_.GetMeta("domain/" + name, &state).ok() && state == "down") {
       DomainState* d = Domain(name);
       d->up = false;
-      asio::co_spawn(io_, ProbeLoop(name), asio::detached);
+      asio::co_spawn(io_, ProbeLoop(name, ++d->probe_gen), asio::detached);
     }
   }
   for (auto& [id, e] : messages_)
@@ -263,13 +263,14 @@ void RelayQueue::MarkDown(DomainState& d, const std::string& id, const std::stri
   d.up = false;
   if (!d.external) store_.PutMeta("domain/" + d.name, "down");
   log::Warn("domain_down").kv("domain", d.name).kv("id", id).kv("reason", reason);
-  asio::co_spawn(io_, ProbeLoop(d.name), asio::detached);
+  asio::co_spawn(io_, ProbeLoop(d.name, ++d.probe_gen), asio::detached);
 }
 
 void RelayQueue::MarkUp(DomainState& d, const std::string& relay) {
   if (d.up) return;
   d.up = true;
-  d.probing = false;
+  ++d.probe_gen;  // the running probe loop, if any, ends at its next step
+  d.probe_timer->cancel();
   if (!d.external) store_.PutMeta("domain/" + d.name, "up");
   log::Info("domain_up").kv("domain", d.name).kv("relay", relay).kv("backlog", d.ready.size());
 }
@@ -472,32 +473,33 @@ void RelayQueue::Finish(const std::string& id) {
   store_.Remove(id, nullptr);
 }
 
-asio::awaitable<void> RelayQueue::ProbeLoop(std::string domain) {
-  DomainState* d = Domain(domain);
-  if (!d || d->probing) co_return;
-  d->probing = true;
-  while (!stopped_) {
-    d = Domain(domain);
-    if (!d || d->up) break;
+// One loop per down period: every wait and probe is followed by a generation check, so a
+// loop whose period ended (MarkUp, or a newer MarkDown) exits instead of competing.
+asio::awaitable<void> RelayQueue::ProbeLoop(std::string domain, uint64_t gen) {
+  auto current = [&]() -> DomainState* {
+    DomainState* d = Domain(domain);
+    return (d && d->probe_gen == gen && !d->up && !stopped_) ? d : nullptr;
+  };
+  for (;;) {
+    DomainState* d = current();
+    if (!d) co_return;
     d->probe_timer->expires_after(config_->delivery.probe_interval);
     boost::system::error_code ec;
     co_await d->probe_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (stopped_) co_return;
-    d = Domain(domain);
-    if (!d || d->up) break;  // a flush or a delivery found it up meanwhile
+    d = current();
+    if (!d) co_return;
+    if (ec) continue;  // timer re-armed by someone else: wait again
     routing::ProbeResult pr = co_await d->dest->Probe();
-    d = Domain(domain);
+    d = current();
     if (!d) co_return;
     if (pr.up) {
       MarkUp(*d, pr.destination);
       Dispatch(*d);
-      break;
+      co_return;
     }
     log::Info("probe_failed").kv("domain", domain).kv("reason", pr.error)
         .kv("backlog", d->ready.size());
   }
-  d = Domain(domain);
-  if (d) d->probing = false;
 }
 
 void RelayQueue::ArmWake() {

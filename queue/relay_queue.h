@@ -98,7 +98,7 @@ class RelayQueue {
     std::set<std::string> ready;     // IDs eligible now, ordered = arrival order
     std::set<std::string> inflight;  // IDs being delivered to this domain now
     bool up = true;
-    bool probing = false;
+    uint64_t probe_gen = 0;  // bumped on every up/down change; stale probe loops exit
     bool external = false;  // not a customer domain: DSNs via outbound_relay
     uint32_t active = 0;
     std::unique_ptr<boost::asio::steady_timer> probe_timer;
@@ -108,7 +108,7 @@ class RelayQueue {
   void Schedule(const std::string& id, const std::string& domain, int64_t when_ms);
   void Dispatch(DomainState& d);
   boost::asio::awaitable<void> DeliverOne(std::string id, std::string domain);
-  boost::asio::awaitable<void> ProbeLoop(std::string domain);
+  boost::asio::awaitable<void> ProbeLoop(std::string domain, uint64_t gen);
   void ArmWake();
   void OnWake();
   void Finish(const std::string& id);

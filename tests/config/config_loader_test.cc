@@ -527,6 +527,30 @@ TEST(ConfigLoader, BundledConfigLoads) {
   EXPECT_FALSE(d.filtering);
 }
 
+TEST(ConfigLoader, FilterExtensionKeysHaveDefaultsAndAreRead) {
+  Config d = Load(kDomain);
+  EXPECT_EQ(d.filters.rspamd.max_connections, 32u);
+  EXPECT_EQ(d.filters.clamav.temp_dir, "/tmp");
+  EXPECT_EQ(d.filters.clamav.timeout, seconds(60));
+  EXPECT_EQ(d.filters.clamav.reload_interval, seconds(60));
+  EXPECT_EQ(d.filters.clamav.threads, 0u);
+  Config c = Load(std::string(kDomain) +
+                  "filters:\n  rspamd: {max_connections: 4}\n"
+                  "  clamav: {temp_dir: /dev/shm, timeout: 5s, reload_interval: 2s, threads: 3}\n");
+  EXPECT_EQ(c.filters.rspamd.max_connections, 4u);
+  EXPECT_EQ(c.filters.clamav.temp_dir, "/dev/shm");
+  EXPECT_EQ(c.filters.clamav.timeout, seconds(5));
+  EXPECT_EQ(c.filters.clamav.reload_interval, seconds(2));
+  EXPECT_EQ(c.filters.clamav.threads, 3u);
+  EXPECT_EQ(OneProblem("filters:\n  clamav: {temp_dir: \"\"}\n"),
+            "t.yaml:2:22: `filters.clamav.temp_dir` must not be empty");
+  EXPECT_EQ(OneProblem("filters:\n  clamav: {timeout: 0s}\n"),
+            "t.yaml:2:21: `filters.clamav.timeout` must be longer than 0");
+  EXPECT_EQ(OneProblem("filters:\n  rspamd: {max_connections: 0}\n"),
+            "t.yaml:2:29: `filters.rspamd.max_connections`: expected a whole number from 1 to "
+            "10000, got `0`");
+}
+
 TEST(ConfigLoader, SummarizeListsListenQueueAndDomains) {
   Config c = Load(
       "server: {listen: [\"127.0.0.1:2525\"]}\nqueue: {path: ./q}\ndomains:\n"

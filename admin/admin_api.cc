@@ -1,0 +1,248 @@
+// Owns the admin API's behaviour (SPEC section 7): auth, routing, queue listing and actions,
+// /healthz and /metrics. Fails by HTTP status with a JSON {"error": "..."} body, never throws.
+#include "admin/admin_api.h"
+
+#include <charconv>
+
+#include "admin/bearer_auth.h"
+#include "admin/envelope_json.h"
+#include "admin/header_section.h"
+#include "admin/json_writer.h"
+#include "common/log.h"
+#include "queue/queue_id.h"
+
+namespace sw::admin {
+
+namespace asio = boost::asio;
+
+namespace {
+
+HttpResponse Json(unsigned status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.body.push_back('\n');
+  return r;
+}
+
+// Queue IDs are 16 hex digits; lower case is accepted and normalized.
+bool NormalizeId(std::string* id) {
+  for (char& c : *id)
+    if (c >= 'a' && c <= 'f') c = static_cast<char>(c - 'a' + 'A');
+  uint64_t v;
+  return queue::ParseQueueId(*id, &v);
+}
+
+std::optional<queue::QueueAction> ActionFor(std::string_view a) {
+  if (a == "flush") return queue::QueueAction::kFlush;
+  if (a == "hold") return queue::QueueAction::kHold;
+  if (a == "release") return queue::QueueAction::kRelease;
+  if (a == "delete") return queue::QueueAction::kDelete;
+  if (a == "bounce") return queue::QueueAction::kBounce;
+  return std::nullopt;
+}
+
+// Status of RelayQueue::Act to HTTP: kInvalid / kUnavailable mean "not in this state".
+unsigned HttpStatusFor(const Status& st) {
+  switch (st.code()) {
+    case Status::Code::kOk:
+      return 200;
+    case Status::Code::kNotFound:
+      return 404;
+    case Status::Code::kInvalid:
+    case Status::Code::kUnavailable:
+      return 409;
+    default:
+      return 500;
+  }
+}
+
+}  // namespace
+
+HttpResponse ErrorResponse(unsigned status, std::string_view message) {
+  JsonWriter w;
+  w.BeginObject().Field("error", message).EndObject();
+  return Json(status, w.Take());
+}
+
+AdminApi::AdminApi(queue::RelayQueue& queue, ConfigFn config, metrics::Registry& registry)
+    : queue_(queue), config_(std::move(config)), registry_(registry) {
+  metrics::RegisterWellKnown();
+  metric_handles_ = RegisterQueueMetrics(registry_, queue_, config_);
+}
+
+asio::awaitable<HttpResponse> AdminApi::Handle(HttpRequest req) {
+  std::string error;
+  auto route = ParseRoute(req.target, &error);
+  if (!route) co_return ErrorResponse(400, error);
+  if (route->api) {
+    auto cfg = config_();
+    switch (CheckBearer(req.authorization, cfg ? cfg->admin.token : "")) {
+      case AuthResult::kOk:
+        break;
+      case AuthResult::kNotConfigured:
+        co_return ErrorResponse(403, "admin.token is not configured; the API is disabled");
+      case AuthResult::kMissing: {
+        auto r = ErrorResponse(401, "missing bearer token");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"spamweeder\"");
+        co_return r;
+      }
+      case AuthResult::kWrong: {
+        log::Warn("admin_auth_failed").kv("target", req.target);
+        auto r = ErrorResponse(401, "invalid bearer token");
+        r.headers.emplace_back("WWW-Authenticate",
+                               "Bearer realm=\"spamweeder\", error=\"invalid_token\"");
+        co_return r;
+      }
+    }
+  }
+  if (route->endpoint == Endpoint::kUnknown) co_return ErrorResponse(404, "no such endpoint");
+  if (!MethodAllowed(route->endpoint, req.method)) {
+    auto r = ErrorResponse(405, "method " + req.method + " not allowed");
+    r.headers.emplace_back("Allow", AllowedMethods(route->endpoint));
+    co_return r;
+  }
+  switch (route->endpoint) {
+    case Endpoint::kHealthz: {
+      JsonWriter w;
+      w.BeginObject().Field("status", "ok").Field("queued", uint64_t{queue_.size()}).EndObject();
+      co_return Json(200, w.Take());
+    }
+    case Endpoint::kMetrics: {
+      HttpResponse r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = registry_.Render();
+      co_return r;
+    }
+    case Endpoint::kQueueList:
+      co_return List(*route);
+    case Endpoint::kQueueSummary:
+      co_return Summary();
+    case Endpoint::kMessage:
+      if (req.method == "DELETE") co_return co_await ActOnMessage(route->id, "delete");
+      co_return co_await Show(route->id);
+    case Endpoint::kMessageAction:
+      co_return co_await ActOnMessage(route->id, route->action);
+    case Endpoint::kDomainAction:
+      co_return co_await ActOnDomain(route->domain, route->action);
+    case Endpoint::kUnknown:
+      break;
+  }
+  co_return ErrorResponse(404, "no such endpoint");
+}
+
+HttpResponse AdminApi::List(const Route& r) {
+  size_t limit = kDefaultListLimit;
+  if (auto it = r.query.find("limit"); it != r.query.end()) {
+    const std::string& s = it->second;
+    uint64_t v = 0;
+    auto res = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || res.ec != std::errc() || res.ptr != s.data() + s.size() || v == 0)
+      return ErrorResponse(400, "limit must be a positive integer");
+    limit = v > kMaxListLimit ? kMaxListLimit : static_cast<size_t>(v);
+  }
+  std::string after;
+  if (auto it = r.query.find("after"); it != r.query.end() && !it->second.empty()) {
+    after = it->second;
+    if (!NormalizeId(&after)) return ErrorResponse(400, "after must be a queue ID");
+  }
+  std::string domain;
+  if (auto it = r.query.find("domain"); it != r.query.end()) {
+    domain = it->second;
+    for (char& c : domain)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  // One more than the page tells whether there is a next page.
+  auto envs = queue_.List(domain, limit + 1, after);
+  bool more = envs.size() > limit;
+  if (more) envs.resize(limit);
+  JsonWriter w;
+  w.BeginObject().Key("messages").BeginArray();
+  for (const auto& env : envs) WriteMessage(w, env, false);
+  w.EndArray().Key("next");
+  if (more && !envs.empty()) {
+    w.String(envs.back().id);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+HttpResponse AdminApi::Summary() {
+  int64_t now = queue::NowMs();
+  JsonWriter w;
+  w.BeginObject().Key("domains").BeginArray();
+  for (const auto& s : queue_.Summary()) WriteDomainSummary(w, s, now);
+  w.EndArray();
+  // Messages for several domains count once per domain above; this is the queue's size.
+  w.Key("total").BeginObject().Field("messages", uint64_t{queue_.size()}).EndObject();
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+asio::awaitable<HttpResponse> AdminApi::Show(std::string id) {
+  if (!NormalizeId(&id)) co_return ErrorResponse(400, "malformed queue ID (16 hex digits)");
+  const queue::Envelope* found = queue_.Find(id);
+  if (!found) co_return ErrorResponse(404, "no such message: " + id);
+  queue::Envelope env = *found;  // the entry may go while the body is read
+  auto [st, body] = co_await queue_.Body(id);
+  JsonWriter w;
+  w.BeginObject().Key("message");
+  WriteMessage(w, env, true);
+  w.Key("headers").BeginArray();
+  if (st.ok() && body) {
+    for (const auto& [name, value] : ParseHeaderSection(*body))
+      w.BeginArray().String(name).String(value).EndArray();
+  }
+  w.EndArray();
+  if (!st.ok()) w.Field("headers_error", st.message());
+  w.EndObject();
+  co_return Json(200, w.Take());
+}
+
+asio::awaitable<HttpResponse> AdminApi::ActOnMessage(std::string id, std::string action) {
+  if (!NormalizeId(&id)) co_return ErrorResponse(400, "malformed queue ID (16 hex digits)");
+  auto act = ActionFor(action);
+  if (!act) co_return ErrorResponse(404, "no such action: " + action);
+  Status st = co_await queue_.Act(id, *act);
+  log::Info("admin_action")
+      .kv("id", id)
+      .kv("action", action)
+      .kv("ok", st.ok())
+      .kv("detail", st.message());
+  if (!st.ok()) {
+    unsigned code = HttpStatusFor(st);
+    std::string msg = st.message().empty()
+                          ? (code == 404 ? "no such message: " + id : action + " failed")
+                          : st.message();
+    co_return ErrorResponse(code, msg);
+  }
+  JsonWriter w;
+  w.BeginObject().Field("id", id).Field("action", action).Field("result", "ok").EndObject();
+  co_return Json(200, w.Take());
+}
+
+asio::awaitable<HttpResponse> AdminApi::ActOnDomain(std::string domain, std::string action) {
+  auto act = ActionFor(action);
+  if (!act || *act == queue::QueueAction::kDelete || *act == queue::QueueAction::kBounce)
+    co_return ErrorResponse(404, "no such domain action: " + action);
+  auto cfg = config_();
+  bool configured = cfg && cfg->domains.count(domain) > 0;
+  bool queued = false;
+  if (!configured)
+    for (const auto& s : queue_.Summary())
+      if (s.domain == domain) queued = true;
+  if (!configured && !queued) co_return ErrorResponse(404, "no such domain: " + domain);
+  size_t n = co_await queue_.ActOnDomain(domain, *act);
+  log::Info("admin_action").kv("domain", domain).kv("action", action).kv("messages", n);
+  JsonWriter w;
+  w.BeginObject()
+      .Field("domain", domain)
+      .Field("action", action)
+      .Field("messages", uint64_t{n})
+      .EndObject();
+  co_return Json(200, w.Take());
+}
+
+}  // namespace sw::admin

@@ -1,0 +1,196 @@
+// Owns the admin HTTP/1.1 listener (Boost.Beast, coroutines): keep-alive, size limits, timeouts.
+// Fails at Start by Status (cannot bind); at run time a bad request gets 400/413/431 and closes.
+#include "admin/admin_server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <unordered_map>
+
+#include "common/log.h"
+
+namespace sw::admin {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+struct AdminServer::State {
+  State(asio::io_context& i, Handler h, AdminServerOptions o)
+      : io(i), handler(std::move(h)), options(o) {}
+  asio::io_context& io;
+  Handler handler;
+  AdminServerOptions options;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unordered_map<uint64_t, std::weak_ptr<beast::tcp_stream>> connections;
+  uint64_t next_id = 1;
+  bool stopping = false;
+};
+
+namespace {
+
+using State = AdminServer::State;
+
+std::string EndpointText(const tcp::endpoint& ep) {
+  std::string host = ep.address().to_string();
+  if (ep.address().is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(ep.port());
+}
+
+// The response to a request Beast could not parse (status per error), or 0 to just close.
+unsigned StatusForReadError(const boost::system::error_code& ec) {
+  if (ec == http::error::body_limit) return 413;
+  if (ec == http::error::header_limit) return 431;
+  if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message &&
+      ec != http::error::need_more)
+    return 400;
+  return 0;
+}
+
+asio::awaitable<void> WriteAndClose(std::shared_ptr<State> s,
+                                    std::shared_ptr<beast::tcp_stream> stream,
+                                    http::response<http::string_body> res) {
+  res.keep_alive(false);
+  res.prepare_payload();
+  stream->expires_after(s->options.write_timeout);
+  co_await http::async_write(*stream, res, asio::as_tuple(asio::use_awaitable));
+}
+
+http::response<http::string_body> ToBeast(HttpResponse r, unsigned version) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "spamweeder");
+  res.set(http::field::content_type, r.content_type);
+  res.set(http::field::cache_control, "no-store");
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.body() = std::move(r.body);
+  return res;
+}
+
+HttpResponse PlainError(unsigned status, const std::string& message) {
+  HttpResponse r;
+  r.status = status;
+  r.body = "{\"error\":\"" + message + "\"}\n";  // fixed ASCII messages only
+  return r;
+}
+
+asio::awaitable<void> Session(std::shared_ptr<State> s, std::shared_ptr<beast::tcp_stream> stream) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(s->options.header_limit);
+    parser.body_limit(s->options.body_limit);
+    stream->expires_after(s->options.read_timeout);
+    auto [ec, n] =
+        co_await http::async_read(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    if (s->stopping) break;
+    if (ec) {
+      if (unsigned status = StatusForReadError(ec)) {
+        const char* what = status == 413   ? "request body too large"
+                           : status == 431 ? "request header too large"
+                                           : "malformed request";
+        co_await WriteAndClose(s, stream, ToBeast(PlainError(status, what), 11));
+      }
+      break;
+    }
+    auto& req = parser.get();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    request.authorization = std::string(req[http::field::authorization]);
+    request.body = std::move(req.body());
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    HttpResponse response = co_await s->handler(std::move(request));
+    if (s->stopping) break;
+    auto res = ToBeast(std::move(response), version);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    stream->expires_after(s->options.write_timeout);
+    auto [wec, wn] = co_await http::async_write(*stream, res, asio::as_tuple(asio::use_awaitable));
+    if (wec || !keep_alive) break;
+  }
+  boost::system::error_code ignored;
+  stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream->close();
+}
+
+asio::awaitable<void> AcceptLoop(std::shared_ptr<State> s) {
+  asio::steady_timer backoff(s->io);
+  for (;;) {
+    auto [ec, sock] = co_await s->acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+    if (s->stopping) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      log::Warn("accept_failed").kv("service", "admin").kv("reason", ec.message());
+      backoff.expires_after(std::chrono::milliseconds(100));  // EMFILE: do not spin
+      co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    if (s->connections.size() >= s->options.max_connections) {
+      log::Warn("reject").kv("service", "admin").kv("reason", "too many admin connections");
+      boost::system::error_code ignored;
+      sock.close(ignored);
+      continue;
+    }
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
+    uint64_t id = s->next_id++;
+    s->connections[id] = stream;
+    asio::co_spawn(s->io, Session(s, stream),
+                   [s, id](std::exception_ptr) { s->connections.erase(id); });
+  }
+}
+
+}  // namespace
+
+AdminServer::AdminServer(asio::io_context& io, config::ListenAddress listen, Handler handler,
+                         AdminServerOptions options)
+    : listen_(std::move(listen)),
+      state_(std::make_shared<State>(io, std::move(handler), options)) {}
+
+AdminServer::~AdminServer() { Stop(); }
+
+Status AdminServer::Start() {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(listen_.host, ec);
+  if (ec) return Status(Status::Code::kInvalid, "bad admin listen address " + listen_.host);
+  tcp::endpoint ep(addr, listen_.port);
+  auto acc = std::make_unique<tcp::acceptor>(state_->io);
+  acc->open(ep.protocol(), ec);
+  if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acc->bind(ep, ec);
+  if (!ec) acc->listen(64, ec);
+  if (ec) {
+    return Status(Status::Code::kUnavailable,
+                  "cannot listen on " + listen_.ToString() + " (admin): " + ec.message());
+  }
+  log::Info("listening").kv("service", "admin").kv("addr", EndpointText(acc->local_endpoint()));
+  state_->acceptor = std::move(acc);
+  asio::co_spawn(state_->io, AcceptLoop(state_), asio::detached);
+  return Status::Ok();
+}
+
+void AdminServer::Stop() {
+  if (state_->stopping) return;
+  state_->stopping = true;
+  boost::system::error_code ignored;
+  if (state_->acceptor) state_->acceptor->close(ignored);
+  for (auto& [id, weak] : state_->connections)
+    if (auto stream = weak.lock()) stream->close();
+}
+
+tcp::endpoint AdminServer::local_endpoint() const {
+  boost::system::error_code ec;
+  if (!state_->acceptor) return {};
+  return state_->acceptor->local_endpoint(ec);
+}
+
+size_t AdminServer::connections() const { return state_->connections.size(); }
+
+}  // namespace sw::admin

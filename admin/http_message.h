@@ -1,0 +1,25 @@
+// Owns the plain request/response values passed between the admin HTTP server and its handler.
+// Plain data; nothing here fails.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sw::admin {
+
+struct HttpRequest {
+  std::string method;         // "GET", "POST", ... as sent
+  std::string target;         // "/api/v1/queue?limit=10"
+  std::string authorization;  // value of the Authorization header, "" when absent
+  std::string body;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  // extra fields (Allow, ...)
+  std::string body;
+};
+
+}  // namespace sw::admin
