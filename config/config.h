@@ -46,7 +46,8 @@ struct ServerConfig {
   Duration command_timeout = std::chrono::minutes(5);
   Duration data_timeout = std::chrono::minutes(10);
   std::optional<TlsFiles> tls;
-  // Extension: I/O threads of the SMTP and delivery engine (0: one per core).
+  // Extension, reserved: event-loop threads. This version runs one (the only value accepted);
+  // the filters and the store have their own worker threads.
   uint32_t io_threads = 1;
   // Extension: below this many free bytes on the queue's filesystem MAIL gets 452 4.3.1.
   uint64_t min_free_space = 100ull * 1024 * 1024;

@@ -442,7 +442,7 @@ class Loader {
           } else if (e.key == "tls") {
             LoadTls(e, server.tls);
           } else if (e.key == "io_threads") {
-            ReadUint32(e, server.io_threads, 0, 1024);
+            ReadUint32(e, server.io_threads, 1, 1);  // one event loop in this version
           } else if (e.key == "min_free_space") {
             ReadSize(e, server.min_free_space, true);
           }

@@ -154,7 +154,7 @@ TEST(ConfigLoader, EveryKeyIsRead) {
       "  tls: {certificate: " +
       cert + ", key: " + key +
       "}\n"
-      "  io_threads: 4\n  min_free_space: 1GiB\n"
+      "  io_threads: 1\n  min_free_space: 1GiB\n"
       "queue:\n  path: ./q\n  retry_interval: 10s\n  max_age: 4h\n  delay_warning: 1h\n"
       "delivery:\n  probe_interval: 5s\n  connect_timeout: 3s\n  command_timeout: 1m\n"
       "  max_connections_per_destination: 2\n  outbound_relay: \"[192.0.2.1]:587\"\n"
@@ -183,7 +183,7 @@ TEST(ConfigLoader, EveryKeyIsRead) {
   ASSERT_TRUE(c.server.tls);
   EXPECT_EQ(c.server.tls->certificate, cert);
   EXPECT_EQ(c.server.tls->key, key);
-  EXPECT_EQ(c.server.io_threads, 4u);
+  EXPECT_EQ(c.server.io_threads, 1u);
   EXPECT_EQ(c.server.min_free_space, 1024u * 1024 * 1024);
   EXPECT_EQ(c.queue.path, "./q");
   EXPECT_EQ(c.queue.retry_interval, seconds(10));
@@ -261,7 +261,7 @@ TEST(ConfigLoader, NumberOutOfRangeReportsRange) {
             "t.yaml:2:19: `server.max_recipients`: expected a whole number from 1 to 4294967295, "
             "got `0`");
   EXPECT_EQ(OneProblem("server:\n  io_threads: 5000\n"),
-            "t.yaml:2:15: `server.io_threads`: expected a whole number from 0 to 1024, got `5000`");
+            "t.yaml:2:15: `server.io_threads`: expected a whole number from 1 to 1, got `5000`");
 }
 
 TEST(ConfigLoader, EmptyValuePointsAtItsKey) {
