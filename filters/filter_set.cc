@@ -1,0 +1,28 @@
+// Owns the choice and construction of the scanners a configuration needs (rspamd + ClamAV).
+// Fails at startup only: null + a clear reason (missing/empty ClamAV database, bad temp dir).
+#include "filters/filter_set.h"
+
+#include "filters/clamav_filter.h"
+#include "filters/rspamd_filter.h"
+
+namespace sw::filters {
+
+bool AnyDomainFilters(const config::Config& config) {
+  for (const auto& [name, d] : config.domains)
+    if (d.filtering) return true;
+  return false;
+}
+
+std::unique_ptr<Pipeline> BuildPipeline(const config::Config& config, std::string* error) {
+  const config::ClamavConfig& cc = config.filters.clamav;
+  ClamavOptions options{cc.database, cc.temp_dir, cc.reload_interval};
+  auto engine = ClamavEngine::Open(options, error);
+  if (!engine) return nullptr;
+  engine->StartReloading();
+  std::vector<std::unique_ptr<Filter>> filters;
+  filters.push_back(std::make_unique<RspamdFilter>(config.filters.rspamd));
+  filters.push_back(std::make_unique<ClamavFilter>(std::move(engine), cc.threads));
+  return std::make_unique<Pipeline>(std::move(filters));
+}
+
+}  // namespace sw::filters

@@ -1,0 +1,31 @@
+// Owns the rspamd scanner: one message -> POST /checkv2 with the SMTP envelope -> FilterResult.
+// Fails by value: connection errors, HTTP errors, bad JSON and timeouts give kFailed/kTimeout.
+#pragma once
+
+#include <memory>
+
+#include "filters/filter.h"
+#include "filters/http_client.h"
+
+namespace sw::filters {
+
+class RspamdFilter : public Filter {
+ public:
+  explicit RspamdFilter(const config::RspamdConfig& config);
+  std::string_view name() const override { return "rspamd"; }
+  FilterSettings Settings(const config::FiltersConfig& config) const override;
+  // URL and timeout come from request.config (a reload may change them).
+  boost::asio::awaitable<FilterResult> Scan(const ScanRequest& request) override;
+  void Stop() override { http_.Stop(); }
+
+  // The HTTP headers sent for `request` (exposed for tests): From, one Rcpt per recipient,
+  // IP, Helo, Hostname (always: rspamd does a PTR lookup without it), Queue-Id, MTA-Name.
+  static std::vector<std::string> RequestHeaders(const ScanRequest& request);
+  // "http://host:port" or ".../checkv2" -> the /checkv2 URL.
+  static std::string CheckUrl(const std::string& base);
+
+ private:
+  HttpClient http_;
+};
+
+}  // namespace sw::filters

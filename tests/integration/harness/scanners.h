@@ -1,0 +1,76 @@
+// Owns the real scanners behind the filter tests: an rspamd on free loopback ports (the
+// project's fixture config), a ClamAV test database built by sigtool, and a silent listener.
+// Fails by gtest AssertionResult carrying rspamd's output; rspamd (workers included) dies with
+// this object or with the test process, however that ends.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness/process.h"
+
+namespace sw::it {
+
+// Full path of `program` found in $PATH (or /usr/sbin, /usr/bin); empty when absent.
+std::string FindProgram(const std::string& program);
+
+// Status code of `GET path` on 127.0.0.1:port (HTTP/1.0), 0 on any failure.
+int HttpGetStatus(uint16_t port, const std::string& path, Millis timeout);
+
+class RspamdProcess {
+ public:
+  RspamdProcess() = default;
+  ~RspamdProcess() { Stop(); }
+  RspamdProcess(const RspamdProcess&) = delete;
+  RspamdProcess& operator=(const RspamdProcess&) = delete;
+
+  // Starts `rspamd -f` with tests/fixtures/rspamd/rspamd.conf, state and logs under
+  // `state_dir`, on two free loopback ports; succeeds once /ping answers. The hyperscan
+  // cache lives in $RSPAMD_HS_CACHE or $TMPDIR/spamweeder-rspamd-hs-cache, so only the
+  // first start on a machine pays the compile (15-20 s).
+  ::testing::AssertionResult Start(const std::string& state_dir, Millis timeout = 240s);
+  // SIGTERM (rspamd stops its workers), then SIGKILL to the whole process group.
+  void Stop();
+  bool running() const { return wrapper_ > 0; }
+  uint16_t port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string Logs() const;  // stdout/stderr and rspamd.log
+
+ private:
+  // rspamd runs under a small sh wrapper in its own process group. The wrapper holds the read
+  // end of a pipe whose write end only this process has: when it closes (Stop, or this process
+  // dying in any way) the wrapper stops rspamd and kills the group. A plain child with
+  // PDEATHSIG would leave rspamd's workers running after a crash.
+  bool Spawn(const std::vector<std::string>& argv, std::string* error);
+  bool RspamdExited() const;  // the main process is gone (or a zombie)
+
+  pid_t wrapper_ = -1;
+  int pipe_w_ = -1;
+  std::string dir_;
+  uint16_t port_ = 0;
+  uint16_t controller_port_ = 0;
+};
+
+// Runs tests/fixtures/make-clamav-db.sh OUTDIR (test.hdb, test.hsb, test.ndb).
+::testing::AssertionResult BuildClamavDb(const std::string& out_dir);
+
+// A loopback TCP listener that never accepts: connections complete in the kernel backlog and
+// then hear nothing (a hung scanner).
+class SilentListener {
+ public:
+  SilentListener() = default;
+  ~SilentListener();
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  bool Start();
+  uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+}  // namespace sw::it
