@@ -16,6 +16,7 @@
 #include "gateway/smtp_server.h"
 #include "queue/relay_queue.h"
 #include "queue/rocksdb_queue_store.h"
+#include "routing/mx_destination.h"
 #include "routing/smtp_destination.h"
 
 namespace sw::gateway {
@@ -89,7 +90,11 @@ int Serve(const std::string& config_path) {
 
   asio::io_context io(1);
   std::string hostname = cfg->server.hostname;
-  queue::RelayQueue relay(io, *store, cfg, [&io, hostname, cfg](const config::DomainConfig& d) {
+  queue::RelayQueue relay(io, *store, cfg, [&io, hostname, cfg](const config::DomainConfig& d)
+                              -> std::unique_ptr<routing::Destination> {
+    if (d.destinations.empty())  // a sender's domain (DSNs) without outbound_relay
+      return std::make_unique<routing::MxDestination>(io.get_executor(), hostname, d.name,
+                                                      cfg->delivery);
     return std::make_unique<routing::SmtpDestination>(io.get_executor(), hostname,
                                                       d.destinations, d.tls, cfg->delivery,
                                                       d.name);

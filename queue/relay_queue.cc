@@ -80,19 +80,12 @@ RelayQueue::DomainState* RelayQueue::Domain(const std::string& name) {
   if (cit != config_->domains.end()) {
     dc = cit->second;
   } else {
-    // Not a customer domain (a DSN to a sender): through outbound_relay, else the domain's
-    // own address records.
+    // Not a customer domain (a DSN to a sender): through outbound_relay, else by MX lookup
+    // (an empty destination list asks the factory for an MX-resolving destination).
     if (name.empty()) return nullptr;
     external = true;
     dc.name = name;
-    auto relay = config::ParseDestination(config_->delivery.outbound_relay);
-    if (relay) {
-      dc.destinations = {*relay};
-    } else {
-      config::Destination d;
-      d.host = name;
-      dc.destinations = {d};
-    }
+    if (auto relay = config::ParseDestination(config_->delivery.outbound_relay)) dc.destinations = {*relay};
   }
   DomainState& d = domains_[name];
   d.name = name;
@@ -126,10 +119,8 @@ void RelayQueue::SetConfig(std::shared_ptr<const config::Config> config) {
     } else {
       d.external = true;
       dc.name = name;
-      auto relay = config::ParseDestination(config_->delivery.outbound_relay);
-      config::Destination host;
-      host.host = name;
-      dc.destinations = {relay ? *relay : host};
+      if (auto relay = config::ParseDestination(config_->delivery.outbound_relay))
+        dc.destinations = {*relay};
     }
     if (d.dest) {
       d.dest->Close();

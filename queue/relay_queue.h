@@ -23,6 +23,7 @@
 
 namespace sw::queue {
 
+// Builds the destination of a domain; an empty destination list means "find it by MX".
 using DestinationFactory =
     std::function<std::unique_ptr<routing::Destination>(const config::DomainConfig&)>;
 
