@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "common/json_string.h"
 #include "filters/policy.h"
 
 namespace sw::qa {
@@ -26,16 +27,6 @@ std::string JsonNumber(double v) { return Fixed(v, 4); }
 
 std::string JsonOpt(const std::optional<double>& v) { return v ? JsonNumber(*v) : "null"; }
 
-// Length of the valid UTF-8 sequence at s[i], 0 when invalid.
-size_t Utf8Len(std::string_view s, size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  return n;
-}
-
 void JsonRate(std::ostream& out, const Rate& r) {
   out << "{\"hits\":" << r.hits << ",\"total\":" << r.total << ",\"rate\":" << JsonNumber(r.value())
       << "}";
@@ -50,50 +41,7 @@ std::optional<Format> ParseFormat(std::string_view s) {
   return std::nullopt;
 }
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      size_t n = Utf8Len(s, i);
-      if (n == 0) {
-        out += "\\ufffd";
-        ++i;
-      } else {
-        out.append(s.substr(i, n));
-        i += n;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
-  }
-  return out + "\"";
-}
+std::string JsonString(std::string_view s) { return json::Quote(s); }
 
 std::string CsvField(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
