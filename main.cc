@@ -1,8 +1,10 @@
-// Owns the command line: dispatches `serve`, `check-config`, `queue`, `version` to their libraries.
+// Owns the command line: dispatches serve, check-config, queue, scan, train, version.
 // Fails with the SPEC exit statuses: 0 ok, 1 runtime failure, 2 usage or config error.
 #include <rocksdb/version.h>
 #include <openssl/opensslv.h>
 #include <boost/version.hpp>
+#include <clamav.h>
+#include <curl/curl.h>
 
 #include <cstring>
 #include <iostream>
@@ -59,7 +61,8 @@ int main(int argc, char** argv) {
   if (cmd == "version" || cmd == "--version") {
     std::cout << "spamweeder " << SW_VERSION << "\n"
               << "boost " << BOOST_LIB_VERSION << ", " << OPENSSL_VERSION_TEXT << ", rocksdb "
-              << ROCKSDB_MAJOR << "." << ROCKSDB_MINOR << "." << ROCKSDB_PATCH << "\n";
+              << ROCKSDB_MAJOR << "." << ROCKSDB_MINOR << "." << ROCKSDB_PATCH << ", "
+              << curl_version() << ", libclamav " << cl_retver() << "\n";
     return 0;
   }
   std::string path;
