@@ -1,11 +1,11 @@
 // Owns the command line: dispatches serve, check-config, queue, scan, train, version.
 // Fails with the SPEC exit statuses: 0 ok, 1 runtime failure, 2 usage or config error.
-#include <rocksdb/version.h>
-#include <openssl/opensslv.h>
-#include <boost/version.hpp>
 #include <clamav.h>
 #include <curl/curl.h>
+#include <openssl/opensslv.h>
+#include <rocksdb/version.h>
 
+#include <boost/version.hpp>
 #include <cstring>
 #include <iostream>
 #include <string>

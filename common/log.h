@@ -19,12 +19,16 @@ class Line {
   Line& operator=(const Line&) = delete;
 
   Line& kv(std::string_view key, std::string_view value);
-  Line& kv(std::string_view key, const std::string& value) { return kv(key, std::string_view(value)); }
+  Line& kv(std::string_view key, const std::string& value) {
+    return kv(key, std::string_view(value));
+  }
   Line& kv(std::string_view key, const char* value) { return kv(key, std::string_view(value)); }
   Line& kv(std::string_view key, long long value);
   Line& kv(std::string_view key, unsigned long long value);
   Line& kv(std::string_view key, int value) { return kv(key, static_cast<long long>(value)); }
-  Line& kv(std::string_view key, unsigned value) { return kv(key, static_cast<unsigned long long>(value)); }
+  Line& kv(std::string_view key, unsigned value) {
+    return kv(key, static_cast<unsigned long long>(value));
+  }
   Line& kv(std::string_view key, long value) { return kv(key, static_cast<long long>(value)); }
   Line& kv(std::string_view key, unsigned long value) {
     return kv(key, static_cast<unsigned long long>(value));

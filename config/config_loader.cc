@@ -624,20 +624,20 @@ class Loader {
       } else if (e.key == "clamav") {
         ForEach(e, {"database", "on_failure", "temp_dir", "timeout", "reload_interval", "threads"},
                 [&](const Entry& c) {
-          if (c.key == "database") {
-            ReadString(c, filters.clamav.database, false);
-          } else if (c.key == "on_failure") {
-            ReadOnFailure(c, filters.clamav.on_failure);
-          } else if (c.key == "temp_dir") {
-            ReadString(c, filters.clamav.temp_dir, false);
-          } else if (c.key == "timeout") {
-            ReadDuration(c, filters.clamav.timeout, false);
-          } else if (c.key == "reload_interval") {
-            ReadDuration(c, filters.clamav.reload_interval, false);
-          } else if (c.key == "threads") {
-            ReadUint32(c, filters.clamav.threads, 0, 256);
-          }
-        });
+                  if (c.key == "database") {
+                    ReadString(c, filters.clamav.database, false);
+                  } else if (c.key == "on_failure") {
+                    ReadOnFailure(c, filters.clamav.on_failure);
+                  } else if (c.key == "temp_dir") {
+                    ReadString(c, filters.clamav.temp_dir, false);
+                  } else if (c.key == "timeout") {
+                    ReadDuration(c, filters.clamav.timeout, false);
+                  } else if (c.key == "reload_interval") {
+                    ReadDuration(c, filters.clamav.reload_interval, false);
+                  } else if (c.key == "threads") {
+                    ReadUint32(c, filters.clamav.threads, 0, 256);
+                  }
+                });
       }
     });
   }

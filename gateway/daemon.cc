@@ -83,22 +83,24 @@ int Serve(const std::string& config_path) {
   Status st;
   auto store = queue::RocksDbQueueStore::Open(cfg->queue.path, &st);
   if (!store) {
-    log::Error("fatal").kv("reason", "cannot open queue").kv("path", cfg->queue.path)
+    log::Error("fatal")
+        .kv("reason", "cannot open queue")
+        .kv("path", cfg->queue.path)
         .kv("detail", st.message());
     return 1;
   }
 
   asio::io_context io(1);
   std::string hostname = cfg->server.hostname;
-  queue::RelayQueue relay(io, *store, cfg, [&io, hostname, cfg](const config::DomainConfig& d)
-                              -> std::unique_ptr<routing::Destination> {
-    if (d.destinations.empty())  // a sender's domain (DSNs) without outbound_relay
-      return std::make_unique<routing::MxDestination>(io.get_executor(), hostname, d.name,
-                                                      cfg->delivery);
-    return std::make_unique<routing::SmtpDestination>(io.get_executor(), hostname,
-                                                      d.destinations, d.tls, cfg->delivery,
-                                                      d.name);
-  });
+  queue::RelayQueue relay(
+      io, *store, cfg,
+      [&io, hostname, cfg](const config::DomainConfig& d) -> std::unique_ptr<routing::Destination> {
+        if (d.destinations.empty())  // a sender's domain (DSNs) without outbound_relay
+          return std::make_unique<routing::MxDestination>(io.get_executor(), hostname, d.name,
+                                                          cfg->delivery);
+        return std::make_unique<routing::SmtpDestination>(
+            io.get_executor(), hostname, d.destinations, d.tls, cfg->delivery, d.name);
+      });
   st = relay.Load();
   if (!st.ok()) {
     log::Error("fatal").kv("reason", "cannot read queue").kv("detail", st.message());
@@ -128,7 +130,9 @@ int Serve(const std::string& config_path) {
     log::Error("fatal").kv("reason", st.message());
     return 1;
   }
-  log::Info("started").kv("version", SW_VERSION_STRING).kv("domains", cfg->domains.size())
+  log::Info("started")
+      .kv("version", SW_VERSION_STRING)
+      .kv("domains", cfg->domains.size())
       .kv("queued", relay.size());
 
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);

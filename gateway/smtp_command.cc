@@ -183,7 +183,8 @@ Parsed<Path> ParsePath(std::string_view s, bool allow_null) {
       return r;
     }
     p.domain.reserve(domain.size());
-    for (char c : domain) p.domain.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : domain)
+      p.domain.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     if (!p.domain.empty() && p.domain.back() == '.') p.domain.pop_back();
   }
   p.address = std::string(inner);
@@ -194,22 +195,26 @@ Parsed<Path> ParsePath(std::string_view s, bool allow_null) {
 }  // namespace
 
 bool IsNonAscii(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
 CommandLine SplitCommand(std::string_view line) {
   CommandLine c;
   size_t sp = line.find(' ');
   std::string_view verb = line.substr(0, sp);
-  c.args = sp == std::string_view::npos ? std::string_view() : TrimRight(TrimLeft(line.substr(sp + 1)));
+  c.args =
+      sp == std::string_view::npos ? std::string_view() : TrimRight(TrimLeft(line.substr(sp + 1)));
   static constexpr std::pair<std::string_view, Verb> kVerbs[] = {
-      {"EHLO", Verb::kEhlo}, {"HELO", Verb::kHelo}, {"MAIL", Verb::kMail},
-      {"RCPT", Verb::kRcpt}, {"DATA", Verb::kData}, {"RSET", Verb::kRset},
-      {"NOOP", Verb::kNoop}, {"QUIT", Verb::kQuit}, {"VRFY", Verb::kVrfy},
-      {"HELP", Verb::kHelp}, {"STARTTLS", Verb::kStartTls},
-      {"EXPN", Verb::kNotImplemented}, {"AUTH", Verb::kNotImplemented},
-      {"TURN", Verb::kNotImplemented}, {"ETRN", Verb::kNotImplemented},
-      {"BDAT", Verb::kNotImplemented}, {"ATRN", Verb::kNotImplemented},
+      {"EHLO", Verb::kEhlo},           {"HELO", Verb::kHelo},
+      {"MAIL", Verb::kMail},           {"RCPT", Verb::kRcpt},
+      {"DATA", Verb::kData},           {"RSET", Verb::kRset},
+      {"NOOP", Verb::kNoop},           {"QUIT", Verb::kQuit},
+      {"VRFY", Verb::kVrfy},           {"HELP", Verb::kHelp},
+      {"STARTTLS", Verb::kStartTls},   {"EXPN", Verb::kNotImplemented},
+      {"AUTH", Verb::kNotImplemented}, {"TURN", Verb::kNotImplemented},
+      {"ETRN", Verb::kNotImplemented}, {"BDAT", Verb::kNotImplemented},
+      {"ATRN", Verb::kNotImplemented},
   };
   for (const auto& [name, v] : kVerbs)
     if (IEquals(verb, name)) {
@@ -253,7 +258,8 @@ Parsed<MailParams> ParseMail(std::string_view args) {
       }
       m.size = n;
     } else if (IEquals(key, "BODY") && eq != std::string_view::npos) {
-      if (IEquals(val, "8BITMIME")) m.eightbit = true;
+      if (IEquals(val, "8BITMIME"))
+        m.eightbit = true;
       else if (!IEquals(val, "7BIT")) {
         r.error = {501, "5.5.4 Bad BODY parameter"};
         return r;

@@ -10,7 +10,17 @@
 namespace sw::gateway {
 
 enum class Verb {
-  kEhlo, kHelo, kMail, kRcpt, kData, kRset, kNoop, kQuit, kVrfy, kHelp, kStartTls,
+  kEhlo,
+  kHelo,
+  kMail,
+  kRcpt,
+  kData,
+  kRset,
+  kNoop,
+  kQuit,
+  kVrfy,
+  kHelp,
+  kStartTls,
   kNotImplemented,  // EXPN, AUTH, TURN, ETRN, BDAT, ...: recognized, not offered
   kUnknown
 };

@@ -31,9 +31,8 @@ Status SmtpServer::Start() {
     if (!ec) acc->bind(ep, ec);
     if (!ec) acc->listen(1024, ec);
     if (ec) {
-      return Status(Status::Code::kUnavailable,
-                    "cannot listen on " + la.host + ":" + std::to_string(la.port) + ": " +
-                        ec.message());
+      return Status(Status::Code::kUnavailable, "cannot listen on " + la.host + ":" +
+                                                    std::to_string(la.port) + ": " + ec.message());
     }
     auto bound = acc->local_endpoint();
     log::Info("listening")

@@ -2,13 +2,13 @@
 // Fails by reply: every bad input gets an RFC 5321 reply; I/O errors end the session only.
 #include "gateway/smtp_session.h"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <algorithm>
 #include <cctype>
 #include <ctime>
 
@@ -66,7 +66,8 @@ void SmtpSession::Shutdown() {
 asio::awaitable<void> SmtpSession::Run() {
   auto self = shared_from_this();
   log::Info("connect").kv("session", sid_).kv("client", peer_ip_).kv("port", peer_port_);
-  asio::co_spawn(sock_.get_executor(), [self]() { return self->Watchdog(); }, asio::detached);
+  asio::co_spawn(
+      sock_.get_executor(), [self]() { return self->Watchdog(); }, asio::detached);
   Reply(220, cfg_->server.hostname + " ESMTP");
   co_await Loop();
   closed_ = true;
@@ -224,18 +225,34 @@ asio::awaitable<void> SmtpSession::Loop() {
     }
     CommandLine cmd = SplitCommand(line);
     switch (cmd.verb) {
-      case Verb::kEhlo: DoEhlo(cmd.args, true); break;
-      case Verb::kHelo: DoEhlo(cmd.args, false); break;
-      case Verb::kMail: DoMail(cmd.args); break;
-      case Verb::kRcpt: DoRcpt(cmd.args); break;
-      case Verb::kData: co_await DoData(); break;
+      case Verb::kEhlo:
+        DoEhlo(cmd.args, true);
+        break;
+      case Verb::kHelo:
+        DoEhlo(cmd.args, false);
+        break;
+      case Verb::kMail:
+        DoMail(cmd.args);
+        break;
+      case Verb::kRcpt:
+        DoRcpt(cmd.args);
+        break;
+      case Verb::kData:
+        co_await DoData();
+        break;
       case Verb::kRset:
         ResetTransaction();
         Reply(250, "2.0.0 Ok");
         break;
-      case Verb::kNoop: Reply(250, "2.0.0 Ok"); break;
-      case Verb::kVrfy: Reply(252, "2.0.0 Cannot VRFY user, but will accept message"); break;
-      case Verb::kHelp: Reply(214, "2.0.0 See RFC 5321"); break;
+      case Verb::kNoop:
+        Reply(250, "2.0.0 Ok");
+        break;
+      case Verb::kVrfy:
+        Reply(252, "2.0.0 Cannot VRFY user, but will accept message");
+        break;
+      case Verb::kHelp:
+        Reply(214, "2.0.0 See RFC 5321");
+        break;
       case Verb::kQuit:
         Reply(221, "2.0.0 Bye");
         co_await Flush();
@@ -305,21 +322,31 @@ void SmtpSession::DoMail(std::string_view args) {
   }
   if (IsNonAscii(m.address) && !m.smtputf8) {
     Reply(553, "5.6.7 Error: non-ASCII address requires SMTPUTF8");
-    log::Info("reject").kv("session", sid_).kv("client", peer_ip_).kv("from", m.address)
+    log::Info("reject")
+        .kv("session", sid_)
+        .kv("client", peer_ip_)
+        .kv("from", m.address)
         .kv("reason", "non-ascii sender without SMTPUTF8");
     metrics::Rejected("non_ascii");
     return;
   }
   if (m.size && *m.size > cfg_->server.max_message_size) {
     Reply(552, "5.3.4 Error: message size exceeds fixed limit");
-    log::Info("reject").kv("session", sid_).kv("client", peer_ip_).kv("from", m.address)
-        .kv("reason", "declared size over limit").kv("size", *m.size);
+    log::Info("reject")
+        .kv("session", sid_)
+        .kv("client", peer_ip_)
+        .kv("from", m.address)
+        .kv("reason", "declared size over limit")
+        .kv("size", *m.size);
     metrics::Rejected("message_size");
     return;
   }
   if (ctx_.disk && ctx_.disk->Low()) {
     Reply(452, "4.3.1 Error: insufficient system storage");
-    log::Warn("reject").kv("session", sid_).kv("client", peer_ip_).kv("reason", "disk space low")
+    log::Warn("reject")
+        .kv("session", sid_)
+        .kv("client", peer_ip_)
+        .kv("reason", "disk space low")
         .kv("free_bytes", ctx_.disk->free_bytes());
     metrics::Rejected("disk_space");
     return;
@@ -455,7 +482,10 @@ asio::awaitable<void> SmtpSession::DoData() {
         Reply(421, "4.4.2 " + cfg_->server.hostname + " Error: timeout exceeded");
         co_await Flush();
       }
-      log::Info("reject").kv("session", sid_).kv("id", id).kv("client", peer_ip_)
+      log::Info("reject")
+          .kv("session", sid_)
+          .kv("id", id)
+          .kv("client", peer_ip_)
           .kv("reason", timed_out_ ? "timeout in DATA" : "connection lost in DATA");
       if (timed_out_) metrics::Rejected("timeout");
       closed_ = true;
@@ -468,8 +498,12 @@ asio::awaitable<void> SmtpSession::DoData() {
   };
   if (reader.too_big()) {
     Reply(552, "5.3.4 Error: message size exceeds fixed limit");
-    log::Info("reject").kv("session", sid_).kv("id", id).kv("client", peer_ip_)
-        .kv("reason", "message size over limit").kv("size", reader.size());
+    log::Info("reject")
+        .kv("session", sid_)
+        .kv("id", id)
+        .kv("client", peer_ip_)
+        .kv("reason", "message size over limit")
+        .kv("size", reader.size());
     metrics::Rejected("message_size");
     finish();
     co_return;
@@ -478,7 +512,10 @@ asio::awaitable<void> SmtpSession::DoData() {
   // Our own Received header is the first one; over 100 others means a loop.
   if (CountReceived(*body) - 1 > 100) {
     Reply(554, "5.4.6 Error: too many hops (mail loop?)");
-    log::Info("reject").kv("session", sid_).kv("id", id).kv("client", peer_ip_)
+    log::Info("reject")
+        .kv("session", sid_)
+        .kv("id", id)
+        .kv("client", peer_ip_)
         .kv("reason", "too many Received headers");
     metrics::Rejected("mail_loop");
     finish();
@@ -514,8 +551,13 @@ asio::awaitable<void> SmtpSession::DoData() {
     if (v.disposition == filters::Disposition::kReject ||
         v.disposition == filters::Disposition::kTempfail) {
       Reply(v.code, v.enhanced + " " + v.text);
-      log::Info("reject").kv("session", sid_).kv("id", id).kv("client", peer_ip_)
-          .kv("from", mail_->address).kv("code", v.code).kv("reason", v.reason);
+      log::Info("reject")
+          .kv("session", sid_)
+          .kv("id", id)
+          .kv("client", peer_ip_)
+          .kv("from", mail_->address)
+          .kv("code", v.code)
+          .kv("reason", v.reason);
       const char* why = v.reason == "virus" ? "virus" : "filter_failure";
       if (v.reason == "spam" || v.reason == "soft reject") why = "spam";
       metrics::Rejected(why);
@@ -537,8 +579,12 @@ asio::awaitable<void> SmtpSession::DoData() {
   Status st = co_await ctx_.queue->Accept(std::move(env), body, &qid);
   if (!st.ok()) {
     Reply(451, "4.3.0 Error: queue file write error");
-    log::Error("reject").kv("session", sid_).kv("id", id).kv("client", peer_ip_)
-        .kv("reason", "queue write failed").kv("detail", st.message());
+    log::Error("reject")
+        .kv("session", sid_)
+        .kv("id", id)
+        .kv("client", peer_ip_)
+        .kv("reason", "queue write failed")
+        .kv("detail", st.message());
     metrics::Rejected("queue_error");
     finish();
     co_return;
@@ -582,7 +628,9 @@ asio::awaitable<bool> SmtpSession::DoStartTls() {
   helo_.clear();
   esmtp_ = false;
   ResetTransaction();
-  log::Info("tls").kv("session", sid_).kv("client", peer_ip_)
+  log::Info("tls")
+      .kv("session", sid_)
+      .kv("client", peer_ip_)
       .kv("version", SSL_get_version(tls_->native_handle()));
   co_return true;
 }

@@ -25,10 +25,9 @@ std::string HeaderSection(const std::string& message) {
 std::string BuildDsn(const DsnInput& in) {
   const bool failed = in.kind == DsnKind::kFailed;
   const std::string boundary = in.queue_id + "/" + in.hostname;
-  const std::string now = Rfc5322Date(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const std::string now = Rfc5322Date(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
   std::string m;
   m.reserve(2048);
   m += "From: MAILER-DAEMON@" + in.hostname + " (Mail Delivery System)\r\n";
@@ -40,8 +39,8 @@ std::string BuildDsn(const DsnInput& in) {
        ">\r\n";
   m += "Auto-Submitted: auto-replied\r\n";
   m += "MIME-Version: 1.0\r\n";
-  m += "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"" +
-       boundary + "\"\r\n";
+  m += "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"" + boundary +
+       "\"\r\n";
   m += "\r\nThis is a MIME-encapsulated message.\r\n\r\n";
 
   m += "--" + boundary + "\r\n";

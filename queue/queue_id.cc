@@ -18,9 +18,12 @@ bool ParseQueueId(const std::string& s, uint64_t* v) {
   uint64_t r = 0;
   for (char c : s) {
     r <<= 4;
-    if (c >= '0' && c <= '9') r |= static_cast<uint64_t>(c - '0');
-    else if (c >= 'A' && c <= 'F') r |= static_cast<uint64_t>(c - 'A' + 10);
-    else return false;
+    if (c >= '0' && c <= '9')
+      r |= static_cast<uint64_t>(c - '0');
+    else if (c >= 'A' && c <= 'F')
+      r |= static_cast<uint64_t>(c - 'A' + 10);
+    else
+      return false;
   }
   *v = r;
   return true;

@@ -19,8 +19,7 @@ class QueueStore {
 
   // Envelope and body written atomically and synced to disk before `done(ok)`.
   // Concurrent calls share one sync (group commit).
-  virtual void Enqueue(const Envelope& env, std::shared_ptr<const std::string> body,
-                       Done done) = 0;
+  virtual void Enqueue(const Envelope& env, std::shared_ptr<const std::string> body, Done done) = 0;
   // Rewrites the envelope. `sync` for operator actions (hold) that must survive a crash;
   // scheduling updates may be lost in a crash (the message is only retried earlier).
   virtual void Update(const Envelope& env, bool sync, Done done) = 0;

@@ -62,7 +62,9 @@ class Reader {
   std::string_view d_;
 };
 
-uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 }  // namespace
@@ -83,8 +85,8 @@ std::string EncodeEnvelope(const Envelope& e) {
   PutVarint(out, e.size);
   PutString(out, e.client_ip);
   PutString(out, e.helo);
-  uint64_t flags = (e.smtputf8 ? 1 : 0) | (e.eightbit ? 2 : 0) | (e.held ? 4 : 0) |
-                   (e.delay_warned ? 8 : 0);
+  uint64_t flags =
+      (e.smtputf8 ? 1 : 0) | (e.eightbit ? 2 : 0) | (e.held ? 4 : 0) | (e.delay_warned ? 8 : 0);
   PutVarint(out, flags);
   PutVarint(out, e.attempts);
   PutVarint(out, ZigZag(e.next_attempt_ms));
@@ -115,8 +117,8 @@ std::optional<Envelope> DecodeEnvelope(std::string_view data) {
   uint64_t v, flags, n;
   if (!r.String(&e.id) || !r.Varint(&v)) return std::nullopt;
   e.arrival_ms = UnZigZag(v);
-  if (!r.String(&e.sender) || !r.Varint(&e.size) || !r.String(&e.client_ip) ||
-      !r.String(&e.helo) || !r.Varint(&flags) || !r.Varint(&v))
+  if (!r.String(&e.sender) || !r.Varint(&e.size) || !r.String(&e.client_ip) || !r.String(&e.helo) ||
+      !r.Varint(&flags) || !r.Varint(&v))
     return std::nullopt;
   e.smtputf8 = flags & 1;
   e.eightbit = flags & 2;

@@ -85,7 +85,8 @@ RelayQueue::DomainState* RelayQueue::Domain(const std::string& name) {
     if (name.empty()) return nullptr;
     external = true;
     dc.name = name;
-    if (auto relay = config::ParseDestination(config_->delivery.outbound_relay)) dc.destinations = {*relay};
+    if (auto relay = config::ParseDestination(config_->delivery.outbound_relay))
+      dc.destinations = {*relay};
   }
   DomainState& d = domains_[name];
   d.name = name;
@@ -153,7 +154,8 @@ Status RelayQueue::Load() {
     }
   }
   for (auto& [id, e] : messages_)
-    if (!e.env.held) ScheduleAllPending(id, e.env.next_attempt_ms <= now ? 0 : e.env.next_attempt_ms);
+    if (!e.env.held)
+      ScheduleAllPending(id, e.env.next_attempt_ms <= now ? 0 : e.env.next_attempt_ms);
   ArmSweep();
   log::Info("queue_loaded").kv("messages", count).kv("held", held);
   return st;
@@ -164,9 +166,8 @@ asio::awaitable<Status> RelayQueue::Accept(Envelope env, std::shared_ptr<const s
   if (env.id.empty()) env.id = ids_.Next();
   *id = env.id;
   env.size = body->size();
-  Status st = co_await AwaitStore([&](QueueStore::Done done) {
-    store_.Enqueue(env, body, std::move(done));
-  });
+  Status st = co_await AwaitStore(
+      [&](QueueStore::Done done) { store_.Enqueue(env, body, std::move(done)); });
   if (!st.ok()) co_return st;
   ++stats_.accepted;
   std::string qid = env.id;
@@ -274,8 +275,13 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
   }
   if (!body) {
     auto [st, b] = co_await AwaitBody(store_, id);
-    if (st.ok()) body = std::move(b);
-    else log::Error("deferred").kv("id", id).kv("domain", domain).kv("reason", "body unreadable: " + st.message());
+    if (st.ok())
+      body = std::move(b);
+    else
+      log::Error("deferred")
+          .kv("id", id)
+          .kv("domain", domain)
+          .kv("reason", "body unreadable: " + st.message());
   }
   auto it = messages_.find(id);
   routing::OutboundMessage msg;
@@ -317,7 +323,10 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
     e.env.last_error = res.error;
     transient = true;
     MarkDown(*d, id, res.error);
-    log::Info("deferred").kv("id", id).kv("domain", domain).kv("reason", res.error)
+    log::Info("deferred")
+        .kv("id", id)
+        .kv("domain", domain)
+        .kv("reason", res.error)
         .kv("attempts", e.env.attempts);
   } else {
     ++e.env.attempts;
@@ -328,18 +337,30 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
       if (rep.positive()) {
         r.state = RcptState::kDelivered;
         ++stats_.delivered;
-        log::Info("delivered").kv("id", id).kv("to", r.address).kv("relay", res.destination)
-            .kv("tls", res.tls).kv("delay_ms", now - e.env.arrival_ms).kv("reply", r.last_reply);
+        log::Info("delivered")
+            .kv("id", id)
+            .kv("to", r.address)
+            .kv("relay", res.destination)
+            .kv("tls", res.tls)
+            .kv("delay_ms", now - e.env.arrival_ms)
+            .kv("reply", r.last_reply);
         metrics::DeliveryLatency().Observe(static_cast<double>(now - e.env.arrival_ms) / 1000.0);
       } else if (rep.permanent()) {
         failed.push_back(index[k]);
-        log::Info("bounced").kv("id", id).kv("to", r.address).kv("relay", res.destination)
+        log::Info("bounced")
+            .kv("id", id)
+            .kv("to", r.address)
+            .kv("relay", res.destination)
             .kv("reply", r.last_reply);
       } else {
         transient = true;
         e.env.last_error = r.last_reply;
-        log::Info("deferred").kv("id", id).kv("to", r.address).kv("relay", res.destination)
-            .kv("reason", r.last_reply).kv("attempts", e.env.attempts);
+        log::Info("deferred")
+            .kv("id", id)
+            .kv("to", r.address)
+            .kv("relay", res.destination)
+            .kv("reason", r.last_reply)
+            .kv("attempts", e.env.attempts);
       }
     }
   }
@@ -351,7 +372,9 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
     std::vector<size_t> pending;
     for (size_t i = 0; i < e2.env.recipients.size(); ++i)
       if (e2.env.recipients[i].state == RcptState::kPending) pending.push_back(i);
-    log::Info("expired").kv("id", id).kv("age_ms", now - e2.env.arrival_ms)
+    log::Info("expired")
+        .kv("id", id)
+        .kv("age_ms", now - e2.env.arrival_ms)
         .kv("reason", e2.env.last_error);
     ++stats_.expired;
     FailRecipients(id, pending, "4.4.7", "message expired: " + e2.env.last_error);
@@ -388,8 +411,8 @@ void RelayQueue::FailRecipients(const std::string& id, const std::vector<size_t>
     r.state = RcptState::kFailed;
     ++stats_.bounced;
     if (!reason.empty()) r.last_reply = reason;
-    rcpts.push_back({r.address, status.empty() ? StatusOf(r.last_reply, true) : status,
-                     r.last_reply, ""});
+    rcpts.push_back(
+        {r.address, status.empty() ? StatusOf(r.last_reply, true) : status, r.last_reply, ""});
   }
   if (!it->second.env.HasPending()) Unschedule(id);
   ++it->second.inflight;  // keeps the message until the DSN is queued
@@ -433,7 +456,10 @@ asio::awaitable<void> RelayQueue::SendDsn(std::string id, std::vector<DsnRecipie
     if (st.ok()) {
       sent = true;
       ++stats_.dsn_sent;
-      log::Info("dsn_queued").kv("id", id).kv("dsn_id", dsn_id).kv("to", sender)
+      log::Info("dsn_queued")
+          .kv("id", id)
+          .kv("dsn_id", dsn_id)
+          .kv("to", sender)
           .kv("kind", delayed ? "delayed" : "failed");
     } else {
       log::Error("dsn_failed").kv("id", id).kv("reason", st.message());
@@ -488,7 +514,9 @@ asio::awaitable<void> RelayQueue::ProbeLoop(std::string domain, uint64_t gen) {
       Dispatch(*d);
       co_return;
     }
-    log::Info("probe_failed").kv("domain", domain).kv("reason", pr.error)
+    log::Info("probe_failed")
+        .kv("domain", domain)
+        .kv("reason", pr.error)
         .kv("backlog", d->ready.size());
   }
 }
@@ -526,7 +554,8 @@ void RelayQueue::OnWake() {
 void RelayQueue::ArmSweep() {
   auto every = std::clamp<int64_t>(config_->queue.max_age.count() / 4, 500, 60000);
   if (config_->queue.delay_warning)
-    every = std::min<int64_t>(every, std::max<int64_t>(500, config_->queue.delay_warning->count() / 4));
+    every =
+        std::min<int64_t>(every, std::max<int64_t>(500, config_->queue.delay_warning->count() / 4));
   sweep_.expires_after(std::chrono::milliseconds(every));
   sweep_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped_) return;
@@ -539,7 +568,8 @@ asio::awaitable<void> RelayQueue::Sweep() {
   std::vector<std::string> expire, warn;
   // messages_ is ordered by ID, i.e. by arrival: only the old prefix can be due.
   int64_t horizon = config_->queue.max_age.count();
-  if (config_->queue.delay_warning) horizon = std::min(horizon, config_->queue.delay_warning->count());
+  if (config_->queue.delay_warning)
+    horizon = std::min(horizon, config_->queue.delay_warning->count());
   for (const auto& [id, e] : messages_) {
     int64_t age = now - e.env.arrival_ms;
     if (age < horizon) break;
@@ -557,7 +587,9 @@ asio::awaitable<void> RelayQueue::Sweep() {
     std::vector<size_t> pending;
     for (size_t i = 0; i < it->second.env.recipients.size(); ++i)
       if (it->second.env.recipients[i].state == RcptState::kPending) pending.push_back(i);
-    log::Info("expired").kv("id", id).kv("age_ms", now - it->second.env.arrival_ms)
+    log::Info("expired")
+        .kv("id", id)
+        .kv("age_ms", now - it->second.env.arrival_ms)
         .kv("reason", it->second.env.last_error);
     ++stats_.expired;
     FailRecipients(id, pending, "4.4.7", "message expired: " + it->second.env.last_error);

@@ -100,7 +100,7 @@ class RelayQueue {
     std::set<std::string> inflight;  // IDs being delivered to this domain now
     bool up = true;
     uint64_t probe_gen = 0;  // bumped on every up/down change; stale probe loops exit
-    bool external = false;  // not a customer domain: DSNs via outbound_relay
+    bool external = false;   // not a customer domain: DSNs via outbound_relay
     uint32_t active = 0;
     std::unique_ptr<boost::asio::steady_timer> probe_timer;
   };
@@ -134,7 +134,7 @@ class RelayQueue {
   QueueIdGenerator ids_;
   std::map<std::string, Entry> messages_;  // ordered by ID = arrival
   std::map<std::string, DomainState> domains_;
-  std::vector<std::unique_ptr<routing::Destination>> retired_;  // replaced by a reload
+  std::vector<std::unique_ptr<routing::Destination>> retired_;           // replaced by a reload
   std::multimap<int64_t, std::pair<std::string, std::string>> waiting_;  // due -> (id, dom)
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer sweep_;

@@ -110,13 +110,15 @@ asio::awaitable<Status> RelayQueue::Act(const std::string& id, QueueAction actio
       co_return Status::Ok();
     }
     case QueueAction::kDelete: {
-      if (e.inflight > 0) co_return Status(Status::Code::kUnavailable, "message is being delivered");
+      if (e.inflight > 0)
+        co_return Status(Status::Code::kUnavailable, "message is being delivered");
       log::Info("deleted").kv("id", id).kv("from", e.env.sender);
       Finish(id);
       co_return Status::Ok();
     }
     case QueueAction::kBounce: {
-      if (e.inflight > 0) co_return Status(Status::Code::kUnavailable, "message is being delivered");
+      if (e.inflight > 0)
+        co_return Status(Status::Code::kUnavailable, "message is being delivered");
       std::vector<size_t> pending;
       for (size_t i = 0; i < e.env.recipients.size(); ++i)
         if (e.env.recipients[i].state == RcptState::kPending) pending.push_back(i);

@@ -28,9 +28,12 @@ struct RocksDbQueueStore::WriteOp {
   Done done;
   void ApplyTo(rocksdb::WriteBatch& b) const {
     for (const auto& it : items) {
-      if (it.erase) b.Delete(it.cf, it.key);
-      else if (it.large) b.Put(it.cf, it.key, rocksdb::Slice(it.large->data(), it.large->size()));
-      else b.Put(it.cf, it.key, it.value);
+      if (it.erase)
+        b.Delete(it.cf, it.key);
+      else if (it.large)
+        b.Put(it.cf, it.key, rocksdb::Slice(it.large->data(), it.large->size()));
+      else
+        b.Put(it.cf, it.key, it.value);
     }
   }
 };
@@ -48,8 +51,7 @@ Status FromRocks(const rocksdb::Status& s) {
 
 }  // namespace
 
-std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& path,
-                                                           Status* error) {
+std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& path, Status* error) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) {

@@ -81,9 +81,9 @@ TEST(ParseRcpt, SourceRouteIgnored) {
 }
 
 TEST(ParseRcpt, MalformedAddressesRejected) {
-  for (const char* bad : {"TO:<>", "TO:<user>", "TO:<@example.com>", "TO:<user@>",
-                          "TO:<a..b@example.com>", "TO:<a@exa mple.com>", "TO:<a@-x.com>",
-                          "TO:<a@b.com", "TO:a@b.com", "FROM:<a@b.com>"}) {
+  for (const char* bad :
+       {"TO:<>", "TO:<user>", "TO:<@example.com>", "TO:<user@>", "TO:<a..b@example.com>",
+        "TO:<a@exa mple.com>", "TO:<a@-x.com>", "TO:<a@b.com", "TO:a@b.com", "FROM:<a@b.com>"}) {
     auto r = ParseRcpt(bad);
     EXPECT_FALSE(r.value) << bad;
     EXPECT_GE(r.error.code, 500) << bad;

@@ -62,9 +62,7 @@ TEST(RecordCodec, TruncationIsDetected) {
   for (size_t n = 0; n < enc.size(); ++n) EXPECT_FALSE(DecodeEnvelope(enc.substr(0, n)));
 }
 
-TEST(RecordCodec, Crc32cKnownVector) {
-  EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
-}
+TEST(RecordCodec, Crc32cKnownVector) { EXPECT_EQ(Crc32c("123456789"), 0xE3069283u); }
 
 }  // namespace
 }  // namespace sw::queue

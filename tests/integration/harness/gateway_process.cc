@@ -49,8 +49,7 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
   if (!o.tls_certificate.empty())
     y << "  tls: { certificate: " << Quote(o.tls_certificate) << ", key: " << Quote(o.tls_key)
       << " }\n";
-  y
-    << "queue:\n"
+  y << "queue:\n"
     << "  path: " << Quote(queue_path) << "\n"
     << "  retry_interval: " << o.retry_interval << "\n"
     << "  max_age: " << o.max_age << "\n"
@@ -119,8 +118,8 @@ GatewayProcess::~GatewayProcess() {
   }
   port_ = static_cast<uint16_t>(std::stoi(listening->groups[1]));
   // Logged before `started`, so it is there by now if the daemon serves the admin API.
-  if (auto admin = log().Find(
-          "event=listening\\b.*\\bservice=admin\\b.*\\baddr=127\\.0\\.0\\.1:([0-9]+)"))
+  if (auto admin =
+          log().Find("event=listening\\b.*\\bservice=admin\\b.*\\baddr=127\\.0\\.0\\.1:([0-9]+)"))
     admin_port_ = static_cast<uint16_t>(std::stoi(admin->groups[1]));
   return ::testing::AssertionSuccess();
 }

@@ -21,7 +21,7 @@ struct DomainSpec {
   std::vector<std::string> recipients;    // empty: any address
   std::string tls = "opportunistic";      // towards destinations
   bool filtering = false;                 // SpamWeeder Premium (filter tests)
-  std::string spam = "";  // flow map, e.g. "{tag_score: 5}"; empty: the defaults
+  std::string spam = "";                  // flow map, e.g. "{tag_score: 5}"; empty: the defaults
 };
 
 // Everything the tests vary; defaults are fast and roomy (SPEC section 3 keys only).
