@@ -17,34 +17,6 @@
 namespace sw::it {
 namespace {
 
-// One rspamd and one ClamAV test database per test process (ctest runs one test per process;
-// a warm hyperscan cache makes rspamd start in about a second).
-class ScannerEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    dir_ = std::make_unique<TempDir>();
-    ASSERT_FALSE(dir_->path().empty());
-    db_ = dir_->File("clamav-db");
-    ASSERT_TRUE(BuildClamavDb(db_));
-    rspamd_ = std::make_unique<RspamdProcess>();
-    ASSERT_TRUE(rspamd_->Start(dir_->File("rspamd")));
-    ready_ = true;
-  }
-  void TearDown() override {
-    rspamd_.reset();
-    dir_.reset();
-  }
-  bool ready() const { return ready_; }
-  const std::string& db() const { return db_; }
-  RspamdProcess& rspamd() { return *rspamd_; }
-
- private:
-  std::unique_ptr<TempDir> dir_;
-  std::unique_ptr<RspamdProcess> rspamd_;
-  std::string db_;
-  bool ready_ = false;
-};
-
 ScannerEnvironment* const g_scanners =
     static_cast<ScannerEnvironment*>(::testing::AddGlobalTestEnvironment(new ScannerEnvironment));
 
