@@ -136,13 +136,6 @@ std::string NowUtc() {
   return buf;
 }
 
-// The first domain (sorted by name) that filters; empty when none does.
-std::string FirstFilteringDomain(const config::Config& cfg) {
-  for (const auto& [name, d] : cfg.domains)
-    if (d.filtering) return name;
-  return "";
-}
-
 bool WriteFileAtomically(const std::string& path, const std::string& text, std::string* error) {
   std::string tmp = path + ".tmp";
   {

@@ -159,6 +159,12 @@ std::string ScanId(uint64_t n) {
   return buf;
 }
 
+std::string FirstFilteringDomain(const config::Config& cfg) {
+  for (const auto& [name, d] : cfg.domains)
+    if (d.filtering) return name;
+  return "";
+}
+
 filters::ScanRequest BuildScanRequest(std::string_view message, uint64_t n, const ScanEnvelope& env,
                                       std::shared_ptr<const config::Config> config) {
   filters::ScanRequest req;

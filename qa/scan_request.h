@@ -38,6 +38,10 @@ std::string ReceivedHeader(const std::string& helo, const std::string& ip,
 // A 16-hex-digit ID for the n-th scanned message (rspamd's Queue-Id).
 std::string ScanId(uint64_t n);
 
+// The first domain (sorted by name) that filters; empty when none does. Scan and train
+// address their messages to user@ that domain unless told otherwise.
+std::string FirstFilteringDomain(const config::Config& cfg);
+
 // The whole request: Received header + normalized message, envelope, our hostname.
 filters::ScanRequest BuildScanRequest(std::string_view message, uint64_t n, const ScanEnvelope& env,
                                       std::shared_ptr<const config::Config> config);

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "filters/http_client.h"
+#include "filters/rspamd_filter.h"
 #include "qa/corpus_reader.h"
 #include "qa/progress_bar.h"
 
@@ -24,8 +25,9 @@ namespace asio = boost::asio;
 
 const char* const kTrainUsage =
     "usage: spamweeder train [-c FILE] --spam PATH... --ham PATH... [--controller URL]\n"
-    "                        [--password P] [--jobs N]\n"
-    "  Sends each message to rspamd's controller (/learnspam, /learnham); the controller\n"
+    "                        [--password P] [--jobs N] [--domain D]\n"
+    "  Sends each message to rspamd's controller (/learnspam, /learnham) as the gateway\n"
+    "  would scan it for user@D (D: the first domain with filtering: true); the controller\n"
     "  defaults to filters.rspamd.url with port 11334. --spam/--ham may repeat.\n";
 
 std::optional<TrainOptions> ParseTrainArgs(const std::vector<std::string>& args,
@@ -45,6 +47,10 @@ std::optional<TrainOptions> ParseTrainArgs(const std::vector<std::string>& args,
     std::string v;
     if (a == "-c" || a == "--config") {
       if (!value(&o.config)) return std::nullopt;
+      o.config_given = true;
+      current = nullptr;
+    } else if (a == "--domain") {
+      if (!value(&o.domain)) return std::nullopt;
       current = nullptr;
     } else if (a == "--spam" || a == "--ham") {
       if (!value(&v)) return std::nullopt;
@@ -127,6 +133,19 @@ LearnOutcome ClassifyLearnReply(bool transport_ok, long status, const std::strin
   *why = reason;
   return LearnOutcome::kSkipped;
 }
+filters::HttpRequest LearnRequest(std::string_view message, Label label, uint64_t n,
+                                  const ScanEnvelope& env,
+                                  std::shared_ptr<const config::Config> config,
+                                  const std::string& controller, const std::string& password) {
+  filters::ScanRequest scan = BuildScanRequest(message, n, env, std::move(config));
+  filters::HttpRequest req;
+  req.url = controller + (label == Label::kSpam ? "/learnspam" : "/learnham");
+  req.headers = filters::RspamdFilter::RequestHeaders(scan);
+  if (!password.empty()) req.headers.push_back("Password: " + password);
+  req.body = std::move(scan.body);
+  req.timeout = std::chrono::seconds(60);
+  return req;
+}
 
 namespace {
 
@@ -134,6 +153,8 @@ struct TrainState {
   filters::HttpClient* http;
   std::string base;
   std::string password;
+  std::shared_ptr<const config::Config> config;
+  ScanEnvelope envelope;
   CorpusReader* reader;
   ProgressBar* bar;
   std::map<std::string, TrainCounts> counts;  // by label
@@ -154,12 +175,8 @@ asio::awaitable<void> TrainWorker(TrainState* st) {
       st->errors.push_back(m.path + ": " + m.error);
       continue;
     }
-    filters::HttpRequest req;
-    req.url = st->base + (m.label == Label::kSpam ? "/learnspam" : "/learnham");
-    if (!st->password.empty()) req.headers.push_back("Password: " + st->password);
-    req.body = std::make_shared<const std::string>(std::move(m.data));
-    req.timeout = std::chrono::seconds(60);
-    filters::HttpResponse resp = co_await st->http->Post(std::move(req));
+    filters::HttpResponse resp = co_await st->http->Post(
+        LearnRequest(m.data, m.label, st->done, st->envelope, st->config, st->base, st->password));
     std::string why;
     switch (ClassifyLearnReply(resp.ok, resp.status, resp.body, &why)) {
       case LearnOutcome::kLearned:
@@ -195,16 +212,23 @@ int TrainCommand(const std::vector<std::string>& args, std::ostream& out, std::o
     err << "spamweeder train: " << error << "\n" << kTrainUsage;
     return 2;
   }
-  std::string base = opts->controller;
-  if (base.empty()) {
+  // The config gives the controller, our hostname and the domain; with --controller and no
+  // -c, a missing default config file means the built-in defaults.
+  auto cfg = std::make_shared<config::Config>();
+  std::error_code exists_ec;
+  if (opts->config_given || opts->controller.empty() ||
+      std::filesystem::exists(opts->config, exists_ec)) {
     try {
-      auto cfg = config::LoadConfig(opts->config);
-      base = DefaultControllerUrl(cfg.filters.rspamd.url);
+      *cfg = config::LoadConfig(opts->config);
     } catch (const config::ConfigError& e) {
       for (const auto& p : e.problems()) err << p << "\n";
       return 2;
     }
   }
+  std::string base =
+      opts->controller.empty() ? DefaultControllerUrl(cfg->filters.rspamd.url) : opts->controller;
+  std::string domain = opts->domain.empty() ? FirstFilteringDomain(*cfg) : opts->domain;
+  if (domain.empty()) domain = "localhost";
   while (!base.empty() && base.back() == '/') base.pop_back();
   for (const auto* list : {&opts->spam, &opts->ham})
     for (const auto& p : *list) {
@@ -228,6 +252,8 @@ int TrainCommand(const std::vector<std::string>& args, std::ostream& out, std::o
     st.http = &http;
     st.base = base;
     st.password = opts->password;
+    st.config = cfg;
+    st.envelope.recipient = "user@" + domain;
     st.reader = &reader;
     st.bar = &bar;
     asio::io_context io(1);

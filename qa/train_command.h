@@ -5,15 +5,24 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "config/config.h"
+#include "filters/http_client.h"
+#include "qa/corpus_reader.h"
+#include "qa/scan_request.h"
+
 namespace sw::qa {
 
 struct TrainOptions {
   std::string config = "/etc/spamweeder/spamweeder.yaml";
+  bool config_given = false;      // -c FILE named; else the default file is optional with
+                                  // --controller
+  std::string domain;             // --domain D: whose user@D the messages are for
   std::vector<std::string> spam;  // --spam PATH (repeatable)
   std::vector<std::string> ham;   // --ham PATH (repeatable)
   std::string controller;         // empty: filters.rspamd.url with port 11334
@@ -26,6 +35,14 @@ std::optional<TrainOptions> ParseTrainArgs(const std::vector<std::string>& args,
 
 // "http://127.0.0.1:11333" (or ".../checkv2") -> "http://127.0.0.1:11334".
 std::string DefaultControllerUrl(const std::string& rspamd_url);
+
+// The POST for one labelled message: the request the gateway's rspamd filter sends for it
+// (BuildScanRequest: our Received header, CRLF line endings, From/Rcpt/IP/Helo/Queue-Id
+// headers), so Bayes learns the tokens it will later classify, to /learnspam or /learnham.
+filters::HttpRequest LearnRequest(std::string_view message, Label label, uint64_t n,
+                                  const ScanEnvelope& env,
+                                  std::shared_ptr<const config::Config> config,
+                                  const std::string& controller, const std::string& password);
 
 enum class LearnOutcome { kLearned, kKnown, kSkipped, kUnreachable };
 

@@ -1,10 +1,13 @@
-// Tests the pure parts of `spamweeder train`: arguments, the default controller URL and the
-// classification of rspamd's /learn* replies. Fails with an assertion.
+// Tests the pure parts of `spamweeder train`: arguments, the default controller URL, the learn
+// request (the gateway's scan request) and rspamd's /learn* replies. Fails with an assertion.
 #include "qa/train_command.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
+
+#include "filters/rspamd_filter.h"
 
 namespace sw::qa {
 namespace {
@@ -14,6 +17,39 @@ TEST(DefaultControllerUrlTest, Port11334) {
   EXPECT_EQ(DefaultControllerUrl("http://127.0.0.1:11333/checkv2"), "http://127.0.0.1:11334");
   EXPECT_EQ(DefaultControllerUrl("http://rspamd.local"), "http://rspamd.local:11334");
   EXPECT_EQ(DefaultControllerUrl("http://[::1]:11333/"), "http://[::1]:11334");
+}
+
+// Bayes must learn the tokens it later classifies: the learn POST carries exactly what the
+// gateway's rspamd filter sends for the same message (Received header, CRLF, envelope).
+TEST(LearnRequestTest, SameBodyAndHeadersAsTheScan) {
+  auto cfg = std::make_shared<config::Config>();
+  cfg->server.hostname = "mx.qa.test";
+  ScanEnvelope env;
+  env.recipient = "user@example.com";
+  const std::string message =
+      "Return-Path: <bulk@spam.example>\nFrom: Spammer <x@spam.example>\nSubject: offer\n\n"
+      "cheap pills\n";
+  filters::HttpRequest req =
+      LearnRequest(message, Label::kSpam, 7, env, cfg, "http://127.0.0.1:11334", "secret");
+  filters::ScanRequest scan = BuildScanRequest(message, 7, env, cfg);
+  EXPECT_EQ(req.url, "http://127.0.0.1:11334/learnspam");
+  ASSERT_TRUE(req.body);
+  // Same bytes but for the Received header's date, which is "now" in both.
+  auto strip_date = [](std::string s) { return s.substr(s.find("\r\n\tfor <")); };
+  EXPECT_EQ(strip_date(*req.body), strip_date(*scan.body));
+  EXPECT_EQ(req.body->rfind("Received: from localhost ([127.0.0.1])\r\n\tby mx.qa.test", 0), 0u)
+      << *req.body;
+  EXPECT_NE(req.body->find("Subject: offer\r\n\r\ncheap pills\r\n"), std::string::npos);
+  for (const auto& h : filters::RspamdFilter::RequestHeaders(scan))
+    EXPECT_NE(std::find(req.headers.begin(), req.headers.end(), h), req.headers.end()) << h;
+  EXPECT_NE(std::find(req.headers.begin(), req.headers.end(), "From: bulk@spam.example"),
+            req.headers.end());
+  EXPECT_NE(std::find(req.headers.begin(), req.headers.end(), "Rcpt: user@example.com"),
+            req.headers.end());
+  EXPECT_NE(std::find(req.headers.begin(), req.headers.end(), "Password: secret"),
+            req.headers.end());
+  EXPECT_EQ(LearnRequest(message, Label::kHam, 8, env, cfg, "http://c", "").url,
+            "http://c/learnham");
 }
 
 TEST(ClassifyLearnReplyTest, Outcomes) {
@@ -47,6 +83,11 @@ TEST(ParseTrainArgsTest, RepeatedAndTrailingPaths) {
   EXPECT_EQ(o->ham, (std::vector<std::string>{"h1"}));
   EXPECT_EQ(o->controller, "http://x:1");
   EXPECT_EQ(o->jobs, 2u);
+  EXPECT_TRUE(o->config_given);
+  auto d = ParseTrainArgs({"--domain", "example.org", "--ham", "h"}, &err);
+  ASSERT_TRUE(d) << err;
+  EXPECT_EQ(d->domain, "example.org");
+  EXPECT_FALSE(d->config_given);
   EXPECT_FALSE(ParseTrainArgs({"-c", "f.yaml"}, &err));
   EXPECT_FALSE(ParseTrainArgs({"stray", "--spam", "s"}, &err));
 }
