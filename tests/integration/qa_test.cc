@@ -210,8 +210,8 @@ TEST_F(QaScanTest, UnreadableFilesAreReportedAndSkipped) {
   EXPECT_NE(r.err.find("dangling.eml"), std::string::npos) << r.err;
 }
 
-// A second rspamd with Bayes in a private redis-server (the fixture config plus a
-// classifier-bayes.conf with a low min_learns), for `spamweeder train`.
+// A second rspamd with Bayes in a private redis-server (the fixture config plus the shipped
+// qa/rspamd/local.d settings and a low min_learns), for `spamweeder train`.
 class BayesRspamd {
  public:
   ::testing::AssertionResult Start(const std::string& dir) {
@@ -224,8 +224,12 @@ class BayesRspamd {
     fs::create_directories(dir + "/state");
     fs::create_directories(dir + "/redis");
     fs::copy(FixturePath("rspamd"), conf, fs::copy_options::recursive);
+    std::string shipped = std::string(SW_SOURCE_DIR) + "/qa/rspamd/local.d";
+    for (const auto& f : fs::directory_iterator(shipped))
+      fs::copy_file(f.path(), conf + "/local.d/" + f.path().filename().string());
     WriteFile(conf + "/local.d/classifier-bayes.conf",
-              "servers = \"127.0.0.1:${REDIS_PORT}\";\nautolearn = false;\nmin_learns = 5;\n");
+              ReadFile(shipped + "/classifier-bayes.conf") +
+                  "servers = \"127.0.0.1:${REDIS_PORT}\";\nautolearn = false;\nmin_learns = 5;\n");
     redis_port_ = FreeLoopbackPort();
     std::string error;
     if (!redis_.Start({redis, "--bind", "127.0.0.1", "--port", std::to_string(redis_port_),
@@ -354,7 +358,13 @@ TEST_F(QaScanTest, TrainTeachesBayesThroughTheController) {
   ASSERT_TRUE(WriteFile(cfg, GatewayConfigYaml(o, dir_.File("bayes-queue"))));
   CliResult r = Scan({"-c", cfg, "--format", "csv", dir_.File("new")});
   ASSERT_TRUE(r.status && r.status->exited && r.status->code == 0) << r.err;
-  EXPECT_NE(r.out.find("BAYES_SPAM("), std::string::npos) << r.out << "\n" << bayes.Logs();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("BAYES_SPAM\\(([0-9.]+)\\)")))
+      << r.out << "\n" << bayes.Logs();
+  // The shipped statistics_group.conf is in effect: a confident verdict scores above the
+  // stock BAYES_SPAM weight (5.1), up to the recommended 10.
+  EXPECT_GT(std::stod(m[1]), 5.1) << r.out;
+  EXPECT_LE(std::stod(m[1]), 10.0) << r.out;
 }
 
 // The report renders in Debian's headless Chromium; the screenshot is kept next to the test
