@@ -359,8 +359,8 @@ TEST_F(QaScanTest, TrainTeachesBayesThroughTheController) {
   CliResult r = Scan({"-c", cfg, "--format", "csv", dir_.File("new")});
   ASSERT_TRUE(r.status && r.status->exited && r.status->code == 0) << r.err;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("BAYES_SPAM\\(([0-9.]+)\\)")))
-      << r.out << "\n" << bayes.Logs();
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("BAYES_SPAM\\(([0-9.]+)\\)"))) << r.out << "\n"
+                                                                                    << bayes.Logs();
   // The shipped statistics_group.conf is in effect: a confident verdict scores above the
   // stock BAYES_SPAM weight (5.1), up to the recommended 10.
   EXPECT_GT(std::stod(m[1]), 5.1) << r.out;
