@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "queue/record_codec.h"
+#include "queue/rocksdb_log_bridge.h"
 
 namespace sw::queue {
 
@@ -65,7 +66,9 @@ std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& pa
   dbo.paranoid_checks = true;
   // WAL is the durability mechanism: every acknowledged message is in a synced WAL record.
   dbo.manual_wal_flush = false;
-  dbo.keep_log_file_num = 4;
+  // RocksDB's warnings go to our log: its own LOG file writer aborts the process (an assert
+  // in Debian's build) when it is reused after a write error on a full disk.
+  dbo.info_log = MakeRocksDbLogBridge();
   dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
 
   rocksdb::ColumnFamilyOptions small;  // envelopes, meta: small values
