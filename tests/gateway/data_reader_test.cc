@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace sw::gateway {
 namespace {
 
@@ -94,6 +96,72 @@ TEST(DataReader, EightBitDetected) {
   DataReader r(100);
   r.Feed("caf\xc3\xa9\r\n.\r\n");
   EXPECT_TRUE(r.eightbit());
+}
+
+// The DATA rules written plainly, for whole input: data ends at the first ".CRLF" that starts
+// the data or follows a real CRLF; lines are split at real CRLFs only; a line's leading dot is
+// removed; bare CR and bare LF inside a line become CRLF. Returns false if there is no end.
+bool ReferenceData(const std::string& raw, std::string* body, size_t* end) {
+  size_t content;  // bytes before the final ".CRLF"
+  if (raw.compare(0, 3, ".\r\n") == 0) {
+    content = 0;
+  } else {
+    size_t i = raw.find("\r\n.\r\n");
+    if (i == std::string::npos) return false;
+    content = i + 2;
+  }
+  *end = content + 3;
+  body->clear();
+  size_t pos = 0;
+  while (pos < content) {
+    size_t eol = raw.find("\r\n", pos);
+    std::string line = raw.substr(pos, eol - pos);
+    if (!line.empty() && line[0] == '.') line.erase(0, 1);
+    for (char c : line) {
+      if (c == '\r' || c == '\n')
+        *body += "\r\n";
+      else
+        *body += c;
+    }
+    *body += "\r\n";
+    pos = eol + 2;
+  }
+  return true;
+}
+
+// Random inputs over the bytes that matter ('\r', '\n', '.', 'a'), fed in random pieces, must
+// give what the plain rules give: the same end, the same body, the rest left for the next
+// command. A failure prints the input.
+TEST(DataReader, AgreesWithThePlainRulesOnRandomInputAndSplits) {
+  std::mt19937 rng(20261127);
+  const char alphabet[] = {'\r', '\n', '.', 'a'};
+  for (int iter = 0; iter < 200000; ++iter) {
+    std::string raw(rng() % 24, ' ');
+    for (char& c : raw) c = alphabet[rng() % 4];
+    std::string expect_body;
+    size_t expect_end = 0;
+    bool ends = ReferenceData(raw, &expect_body, &expect_end);
+    DataReader r(1 << 20);
+    size_t pos = 0, consumed = 0;
+    while (pos < raw.size() && !r.done()) {
+      size_t piece = 1 + rng() % (raw.size() - pos);
+      size_t n = r.Feed(std::string_view(raw).substr(pos, piece));
+      ASSERT_LE(n, piece);
+      ASSERT_TRUE(n == piece || r.done());
+      consumed += n;
+      pos += piece;
+    }
+    std::string shown;
+    for (char c : raw) shown += c == '\r' ? "\\r" : c == '\n' ? "\\n" : std::string(1, c);
+    ASSERT_EQ(r.done(), ends) << "input \"" << shown << "\"";
+    if (!ends) {
+      EXPECT_EQ(consumed, raw.size()) << "input \"" << shown << "\"";
+      continue;
+    }
+    ASSERT_EQ(consumed, expect_end) << "input \"" << shown << "\"";
+    ASSERT_EQ(r.body(), expect_body) << "input \"" << shown << "\"";
+    ASSERT_EQ(r.size(), expect_body.size()) << "input \"" << shown << "\"";
+  }
 }
 
 }  // namespace
