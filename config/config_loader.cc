@@ -18,6 +18,8 @@
 #include <utility>
 
 #include "config/config.h"
+#include "config/problem_text.h"
+#include "config/yaml_document.h"
 
 namespace sw::config {
 namespace {
@@ -64,36 +66,6 @@ std::optional<std::string> ReadFile(const std::string& path, std::string* error)
     return std::nullopt;
   }
   return text;
-}
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// " (did you mean `x`?)" for the nearest candidate within edit distance 2, else "".
-std::string Suggest(std::string_view word, const std::vector<std::string_view>& candidates) {
-  std::string_view best;
-  size_t best_distance = 3;
-  for (auto candidate : candidates) {
-    size_t d = EditDistance(Lower(word), candidate);
-    if (d < best_distance && d < candidate.size()) {
-      best = candidate;
-      best_distance = d;
-    }
-  }
-  if (best.empty()) return "";
-  return " (did you mean `" + std::string(best) + "`?)";
 }
 
 // Letters, digits, inner hyphens, dot-separated labels; `allow_ip` accepts dotted quads.
@@ -155,19 +127,24 @@ class Loader {
   Config Load(const std::string& text) {
     Config config;
     config.source = name_;
-    std::vector<YAML::Node> docs;
+    YamlDocument doc;
     try {
-      docs = YAML::LoadAll(text);
+      doc = LoadYamlDocument(text);
     } catch (const YAML::Exception& e) {
       Loc loc = e.mark.is_null() ? Loc{} : Loc{e.mark.line + 1, e.mark.column + 1};
       bool tab_indent = text.find("\n\t") != std::string::npos || text.rfind('\t', 0) == 0;
       Problem(loc, e.msg + (tab_indent ? " (tabs cannot indent YAML; use spaces)" : ""));
       Throw();
     }
-    if (docs.size() > 1) Problem(MarkOf(docs[1]), "only one YAML document is allowed");
-    if (!docs.empty()) {
-      Entry root{"", "", docs[0], {1, 1}, {1, 1}};
-      if (!docs[0].IsNull()) root.loc = MarkOf(docs[0]);
+    if (doc.fatal) {
+      Problem({doc.fatal->line, doc.fatal->col}, doc.fatal->message);
+      Throw();
+    }
+    if (doc.extra_document)
+      Problem({doc.extra_document->line, doc.extra_document->col}, doc.extra_document->message);
+    if (doc.present) {
+      Entry root{"", "", doc.root, {1, 1}, {1, 1}};
+      if (!doc.root.IsNull()) root.loc = MarkOf(doc.root);
       LoadRoot(root, config);
     }
     if (!problems_.empty()) Throw();
@@ -180,7 +157,10 @@ class Loader {
     std::string message;
   };
 
-  void Problem(const Loc& loc, const std::string& message) { problems_.push_back({loc, message}); }
+  // One line per problem, whatever the config holds (a multi-line key, say).
+  void Problem(const Loc& loc, const std::string& message) {
+    problems_.push_back({loc, OneLine(message)});
+  }
 
   [[noreturn]] void Throw() {
     std::stable_sort(problems_.begin(), problems_.end(), [](const Located& a, const Located& b) {

@@ -4,6 +4,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <random>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -318,9 +321,17 @@ TEST(ConfigLoader, TabIndentationGetsAHint) {
             "t.yaml:2:8: illegal map value (tabs cannot indent YAML; use spaces)");
 }
 
+// yaml-cpp 0.7's LoadAll never returns on a stray flow entry; the loader must.
+TEST(ConfigLoader, StrayCommaIsReportedNotLoopedOn) {
+  EXPECT_EQ(OneProblem(", x\n"),
+            "t.yaml:1:1: unexpected `,`: expected `key: value`, `- item` or a comment here");
+  EXPECT_EQ(OneProblem("# comment\nqueue: {}\n---\n, x\n"),
+            "t.yaml:4:1: unexpected `,`: expected `key: value`, `- item` or a comment here");
+}
+
 TEST(ConfigLoader, MultipleDocumentsAreAnError) {
   EXPECT_EQ(OneProblem("queue: {}\n---\nqueue: {}\n"),
-            "t.yaml:3:1: only one YAML document is allowed");
+            "t.yaml:2:1: only one YAML document is allowed");
 }
 
 TEST(ConfigLoader, DomainWithoutDestinationsIsAnError) {
@@ -565,6 +576,50 @@ TEST(ConfigLoader, SummarizeListsListenQueueAndDomains) {
             "  domains: 2 (1 with filtering)\n"
             "    a.example -> mx.a.example:2525\n"
             "    b.example -> [127.0.0.1]:2526, mx.b.example:25 (filtering)\n");
+}
+
+// Bad config never crashes and never gets past the loader unexplained: random edits of the
+// bundled config (bytes deleted, duplicated or replaced by YAML's special characters) either
+// load or throw ConfigError whose every problem reads `NAME:LINE:COL: message`.
+TEST(ConfigLoader, RandomlyDamagedConfigsLoadOrReportFileLineCol) {
+  std::ifstream f(std::string(SW_SOURCE_DIR) + "/config/spamweeder.yaml", std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string good = ss.str();
+  ASSERT_FALSE(good.empty());
+  const std::string special = ":{}[],&*#?|-<>=!%@`'\"\n\t 0~";
+  const std::regex located("^d\\.yaml:[0-9]+:[0-9]+: .+");
+  std::mt19937 rng(5321);
+  int loaded = 0, rejected = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string text = good;
+    int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0:
+          text.erase(at, 1 + rng() % 8);
+          break;
+        case 1:
+          text.insert(at, text.substr(at, 1 + rng() % 16));
+          break;
+        default:
+          text[at] = special[rng() % special.size()];
+      }
+    }
+    try {
+      LoadConfigFromString(text, "d.yaml");
+      ++loaded;
+    } catch (const ConfigError& e) {
+      ++rejected;
+      ASSERT_FALSE(e.problems().empty()) << text;
+      for (const auto& p : e.problems())
+        ASSERT_TRUE(std::regex_match(p, located)) << "problem `" << p << "` for:\n" << text;
+    }
+  }
+  // Both outcomes occur: the edits are neither all harmless nor all fatal.
+  EXPECT_GT(loaded, 100);
+  EXPECT_GT(rejected, 1000);
 }
 
 }  // namespace
