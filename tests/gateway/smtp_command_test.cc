@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace sw::gateway {
 namespace {
 
@@ -95,6 +97,69 @@ TEST(ParseRcpt, NonAsciiDetected) {
   ASSERT_TRUE(r.value);
   EXPECT_TRUE(IsNonAscii(r.value->address));
   EXPECT_FALSE(IsNonAscii("plain@example.com"));
+}
+
+// Random MAIL/RCPT arguments over the characters that matter: every input gets exactly one
+// outcome; refusals carry a 5xx reply with an enhanced code; accepted addresses hold no
+// control characters, spaces or angle brackets (they go into Received headers, DSNs and logs).
+TEST(ParseMailRcpt, RandomArgumentsGiveOneSafeOutcome) {
+  std::mt19937 rng(5321);
+  const std::string alphabet =
+      "<>@:\\\" .=,[]\r\n\t\x01\x7f\xc3\xa9"
+      "aZ09-_+FROMTOSIZE";
+  const std::string prefixes[] = {"FROM:", "TO:", "FROM:<", "TO:<", "from: <", ""};
+  auto safe = [](const std::string& a) {
+    for (unsigned char c : a)
+      if (c < 0x20 || c == 0x7f || c == ' ' || c == '<' || c == '>') return false;
+    return true;
+  };
+  int mail_ok = 0, rcpt_ok = 0;
+  // Mostly plain letters with a special character now and then, so that many inputs are
+  // addresses and the accepted side is exercised too.
+  auto word = [&](size_t max) {
+    std::string w;
+    size_t n = rng() % max;
+    for (size_t i = 0; i < n; ++i)
+      w += rng() % 8 ? static_cast<char>('a' + rng() % 26) : alphabet[rng() % alphabet.size()];
+    return w;
+  };
+  for (int iter = 0; iter < 100000; ++iter) {
+    std::string args = prefixes[rng() % 6];
+    if (rng() % 2) {
+      args += word(12) + "@" + word(12) + "." + word(4) + (rng() % 4 ? ">" : "") +
+              (rng() % 3 ? "" : " SIZE=" + word(6));
+    } else {
+      size_t n = rng() % 40;
+      for (size_t i = 0; i < n; ++i) args += alphabet[rng() % alphabet.size()];
+    }
+    auto mail = ParseMail(args);
+    ASSERT_NE(mail.value.has_value(), mail.error.code != 0) << args;
+    if (mail.value) {
+      ++mail_ok;
+      ASSERT_TRUE(safe(mail.value->address)) << args << " -> " << mail.value->address;
+    } else {
+      ASSERT_GE(mail.error.code, 500) << args;
+      ASSERT_LT(mail.error.code, 600) << args;
+      ASSERT_EQ(std::string(mail.error.text).rfind("5.", 0), 0u) << args;
+    }
+    auto rcpt = ParseRcpt(args);
+    ASSERT_NE(rcpt.value.has_value(), rcpt.error.code != 0) << args;
+    if (rcpt.value) {
+      ++rcpt_ok;
+      const RcptParams& r = *rcpt.value;
+      ASSERT_TRUE(safe(r.address)) << args << " -> " << r.address;
+      ASSERT_FALSE(r.domain.empty()) << args;
+      ASSERT_FALSE(r.local.empty()) << args;
+      ASSERT_TRUE(safe(r.domain)) << args << " -> " << r.domain;
+      for (char c : r.domain) ASSERT_FALSE(c >= 'A' && c <= 'Z') << args << " -> " << r.domain;
+    } else {
+      ASSERT_GE(rcpt.error.code, 500) << args;
+      ASSERT_LT(rcpt.error.code, 600) << args;
+      ASSERT_EQ(std::string(rcpt.error.text).rfind("5.", 0), 0u) << args;
+    }
+  }
+  EXPECT_GT(mail_ok, 1000);
+  EXPECT_GT(rcpt_ok, 1000);
 }
 
 }  // namespace
