@@ -1,4 +1,4 @@
-// Operating the daemon: SIGHUP reload without dropping connections, low disk space refusal.
+// Operating the daemon: SIGHUP reloads (good and broken configs), low disk space, STARTTLS.
 // Fails with the gateway's log dumped by the fixture.
 #include <signal.h>
 
@@ -33,6 +33,21 @@ TEST_F(GatewayTest, SighupAddsDomainWithoutDroppingConnections) {
   SendOk(env, "Subject: reload\r\n\r\nreloaded-domain\r\n");
   EXPECT_TRUE(AwaitDelivery("reloaded-domain", 10s));
   EXPECT_TRUE(ReplyIs(old_session.Command("QUIT"), "221"));
+}
+
+// A broken config on SIGHUP is reported and the running config stays. The stray `,` is the
+// input on which yaml-cpp 0.7's LoadAll never returned: the event loop would have hung.
+TEST_F(GatewayTest, SighupWithBrokenConfigKeepsTheRunningOne) {
+  ASSERT_TRUE(StartGateway());
+  std::string good = GatewayConfigYaml(gw_->options(), gw_->queue_path());
+  ASSERT_TRUE(WriteFile(gw_->config_path(), "# limits\n, per-session limits\n" + good));
+  ASSERT_TRUE(gw_->process().Signal(SIGHUP));
+  EXPECT_TRUE(gw_->log().WaitFor("event=reload_failed\\b.*unexpected `,`", 5s));
+  Envelope env;
+  env.from = "a@example.net";
+  env.to = {"x@example.com"};
+  SendOk(env, "Subject: after\r\n\r\nstill-serving\r\n");
+  EXPECT_TRUE(AwaitDelivery("still-serving", 10s));
 }
 
 TEST_F(GatewayTest, LowDiskSpaceRefusesMailWith452) {
