@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace sw::filters {
 namespace {
 
@@ -96,6 +98,64 @@ TEST(MessageEdit, ValidHeaderName) {
   EXPECT_FALSE(ValidHeaderName("A B"));
   EXPECT_FALSE(ValidHeaderName("A:B"));
   EXPECT_FALSE(ValidHeaderName(std::string(101, 'x')));
+}
+
+// Random client headers, bodies and edits (values from a scanner may hold CR, LF, NUL):
+// the body is byte for byte the same, our Received header stays first, no bare CR or LF
+// appears, and no edit can end the header section early (no injected blank line).
+TEST(MessageEdit, RandomEditsNeverTouchTheBodyOrBreakLines) {
+  std::mt19937 rng(27);
+  const char* names[] = {"Subject", "From", "X-Spam-Flag", "X-A", "Received", "bad name", ""};
+  const std::string alphabet = "ab :\t\r\n";
+  auto text = [&](size_t max) {
+    std::string t;
+    size_t n = rng() % max;
+    for (size_t i = 0; i < n; ++i) {
+      char c = alphabet[rng() % alphabet.size()];
+      t += rng() % 20 ? c : '\0';
+    }
+    return t;
+  };
+  auto line = [&](std::string t) {  // CRLF-only text (what the gateway stores)
+    std::string out;
+    for (char c : t)
+      if (c != '\r' && c != '\n') out += c;
+    return out + "\r\n";
+  };
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string headers;
+    for (size_t i = rng() % 6; i > 0; --i) {
+      switch (rng() % 3) {
+        case 0:
+          headers += line(std::string(names[rng() % 5]) + ": " + text(12));
+          break;
+        case 1:
+          headers += line(" continued " + text(8));  // a fold, also at the very top
+          break;
+        default:
+          headers += line("junk" + text(12));  // no colon, most of the time
+      }
+    }
+    std::string body;
+    for (size_t i = rng() % 4; i > 0; --i) body += line(rng() % 2 ? "X-A: in body" : text(16));
+    std::string in = kReceived + headers + "\r\n" + body;
+    Verdict v;
+    for (size_t i = rng() % 3; i > 0; --i) v.add_headers.push_back({names[rng() % 7], text(20)});
+    for (size_t i = rng() % 3; i > 0; --i)
+      v.remove_headers.push_back({names[rng() % 5], static_cast<int>(rng() % 5) - 2});
+    if (rng() % 3 == 0) v.subject_prefix = "[SPAM]" + text(4);
+    if (rng() % 5 == 0) v.new_subject = text(10);
+    std::string out = ApplyHeaderChanges(in, v);
+    ASSERT_EQ(out.rfind(kReceived, 0), 0u) << in;
+    size_t end = out.find("\r\n\r\n", kReceived.size() - 2);
+    ASSERT_NE(end, std::string::npos) << in;
+    ASSERT_EQ(out.substr(end + 4), body) << "input:\n" << in << "\noutput:\n" << out;
+    for (size_t i = 0; i < out.size(); ++i) {
+      bool bare_lf = out[i] == '\n' && (i == 0 || out[i - 1] != '\r');
+      bool bare_cr = out[i] == '\r' && (i + 1 == out.size() || out[i + 1] != '\n');
+      ASSERT_FALSE(bare_lf || bare_cr) << "at " << i << " of:\n" << out;
+    }
+  }
 }
 
 }  // namespace
