@@ -522,6 +522,28 @@ TEST(ConfigLoader, FileProblemsAreNamedAfterThePath) {
   EXPECT_EQ(LoadConfig(good).source, good);
 }
 
+// contrib/spamweeder.production.yaml is a valid config once its token file exists.
+TEST(ConfigLoader, ProductionExampleLoads) {
+  std::ifstream f(std::string(SW_SOURCE_DIR) + "/contrib/spamweeder.production.yaml");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string text = ss.str();
+  const std::string token_path = "/etc/spamweeder/admin.token";
+  size_t at = text.find(token_path);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, token_path.size(), WriteTemp("admin.token", "s3cret\n"));
+  Config c = LoadConfigFromString(text, "production.yaml");
+  ASSERT_EQ(c.server.listen.size(), 2u);
+  EXPECT_EQ(c.server.listen[0].ToString(), "0.0.0.0:25");
+  EXPECT_EQ(c.queue.path, "/var/lib/spamweeder/queue");
+  EXPECT_EQ(c.admin.token, "s3cret");
+  ASSERT_EQ(c.domains.size(), 2u);
+  EXPECT_FALSE(c.domains.at("customer-a.example").filtering);
+  EXPECT_EQ(c.domains.at("customer-a.example").destinations.size(), 2u);
+  EXPECT_TRUE(c.domains.at("customer-b.example").filtering);
+  EXPECT_EQ(c.domains.at("customer-b.example").tls, TlsPolicy::kRequired);
+}
+
 TEST(ConfigLoader, BundledConfigLoads) {
   Config c = LoadConfig(std::string(SW_SOURCE_DIR) + "/config/spamweeder.yaml");
   EXPECT_EQ(c.server.hostname, "mx.spamweeder.test");
