@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -16,6 +17,16 @@ namespace sw::gateway {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+
+namespace {
+
+// After a failed accept() (out of file descriptors, say) the pending connection is still in
+// the backlog: retrying at once would spin and log at full speed. Pause, as Postfix does, and
+// log the condition at most once per interval with the count of repeats.
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+constexpr auto kAcceptErrorLogEvery = std::chrono::seconds(10);
+
+}  // namespace
 
 SmtpServer::SmtpServer(asio::io_context& io, GatewayContext& ctx) : io_(io), ctx_(ctx) {}
 
@@ -77,8 +88,23 @@ asio::awaitable<void> SmtpServer::AcceptLoop(tcp::acceptor& acceptor) {
     if (stopping_) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
-      log::Warn("accept_failed").kv("reason", ec.message());
-      continue;  // EMFILE and friends: keep serving the sessions we have
+      // EMFILE and friends: keep serving the sessions we have, retry after a pause.
+      auto now = std::chrono::steady_clock::now();
+      if (now - accept_error_logged_ >= kAcceptErrorLogEvery) {
+        log::Warn("accept_failed")
+            .kv("reason", ec.message())
+            .kv("repeats", accept_errors_unlogged_)
+            .kv("sessions", sessions_.size());
+        accept_error_logged_ = now;
+        accept_errors_unlogged_ = 0;
+      } else {
+        ++accept_errors_unlogged_;
+      }
+      metrics::Rejected("accept_failed");
+      asio::steady_timer pause(io_, kAcceptRetryDelay);
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (stopping_) co_return;
+      continue;
     }
     boost::system::error_code pec;
     std::string ip = sock.remote_endpoint(pec).address().to_string();

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -38,6 +39,9 @@ class SmtpServer {
   std::unordered_map<std::string, uint32_t> per_ip_;
   uint64_t next_sid_ = 1;
   bool stopping_ = false;
+  // accept() failures (EMFILE, ENFILE, ENOBUFS): one log line per kAcceptErrorLogEvery.
+  std::chrono::steady_clock::time_point accept_error_logged_{};
+  uint64_t accept_errors_unlogged_ = 0;
 };
 
 }  // namespace sw::gateway

@@ -1,8 +1,14 @@
-// Operating the daemon: SIGHUP reloads (good and broken configs), low disk space, STARTTLS.
-// Fails with the gateway's log dumped by the fixture.
+// Operating the daemon: SIGHUP reloads (good and broken configs), low disk space, out of file
+// descriptors, STARTTLS. Fails with the gateway's log dumped by the fixture.
 #include <signal.h>
 
+#include <filesystem>
+#include <memory>
+#include <thread>
+#include <vector>
+
 #include "tests/integration/harness/gateway_process.h"
+#include "tests/integration/harness/scanners.h"
 #include "tests/integration/harness/smtp_client.h"
 #include "tests/integration/harness/test_smtp_server.h"
 
@@ -48,6 +54,47 @@ TEST_F(GatewayTest, SighupWithBrokenConfigKeepsTheRunningOne) {
   env.to = {"x@example.com"};
   SendOk(env, "Subject: after\r\n\r\nstill-serving\r\n");
   EXPECT_TRUE(AwaitDelivery("still-serving", 10s));
+}
+
+// Out of file descriptors: accept() fails (EMFILE) while connections wait in the backlog. The
+// daemon must not spin on it (it logged 600,000 lines a second before): one log line, open
+// sessions keep working, and the waiting connections are served once descriptors free up.
+TEST_F(GatewayTest, OutOfFileDescriptorsPausesAcceptingWithoutSpinning) {
+  std::string prlimit = FindProgram("prlimit");
+  if (prlimit.empty()) GTEST_SKIP() << "prlimit (util-linux) not installed";
+  ASSERT_TRUE(StartGateway());
+  pid_t pid = gw_->process().pid();
+  auto open_fds = [pid] {
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& e :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+      ++n;
+    return n;
+  };
+  std::string limit = std::to_string(open_fds() + 3);
+  // Soft limit only (SOFT:), so that it can be raised again without privileges.
+  auto st = Process::Run({prlimit, "--pid", std::to_string(pid), "--nofile=" + limit + ":"},
+                         dir_.File("prlimit.log"), 10s, nullptr);
+  ASSERT_TRUE(st && st->exited && st->code == 0) << ReadFile(dir_.File("prlimit.log"));
+
+  std::vector<std::unique_ptr<SmtpClient>> clients;
+  for (int i = 0; i < 10; ++i) {
+    clients.push_back(std::make_unique<SmtpClient>());
+    ASSERT_TRUE(clients.back()->Connect(port()));  // the kernel completes it (backlog)
+  }
+  auto first = clients[0]->ReadReply(5s);
+  ASSERT_TRUE(ReplyIs(first, "220"));
+  ASSERT_TRUE(gw_->log().WaitFor("event=accept_failed\\b.*Too many open files", 5s));
+  std::this_thread::sleep_for(1s);  // a spinning accept loop would log thousands of lines
+  EXPECT_EQ(gw_->log().Count("event=accept_failed\\b"), 1u);
+  EXPECT_TRUE(ReplyIs(clients[0]->Command("EHLO client.test"), "250"));
+
+  // Descriptors come back (the limit is raised): the connections waiting are greeted.
+  st = Process::Run({prlimit, "--pid", std::to_string(pid), "--nofile=1024:"},
+                    dir_.File("prlimit.log"), 10s, nullptr);
+  ASSERT_TRUE(st && st->exited && st->code == 0);
+  EXPECT_TRUE(ReplyIs(clients.back()->ReadReply(5s), "220"));
+  EXPECT_TRUE(gw_->running());
 }
 
 TEST_F(GatewayTest, LowDiskSpaceRefusesMailWith452) {
