@@ -51,6 +51,9 @@ struct ServerConfig {
   uint32_t io_threads = 1;
   // Extension: below this many free bytes on the queue's filesystem MAIL gets 452 4.3.1.
   uint64_t min_free_space = 100ull * 1024 * 1024;
+  // Extension: message bytes all sessions together may hold in memory while receiving DATA
+  // (0: no limit). Past it the transaction is read to its end and refused with 452 4.3.1.
+  uint64_t max_inflight_data = 1024ull * 1024 * 1024;
 };
 
 struct QueueConfig {

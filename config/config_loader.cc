@@ -388,45 +388,47 @@ class Loader {
   }
 
   void LoadServer(const Entry& section, ServerConfig& server) {
-    ForEach(
-        section,
-        {"hostname", "listen", "max_message_size", "max_recipients", "max_connections",
-         "max_connections_per_ip", "max_errors", "timeouts", "tls", "io_threads", "min_free_space"},
-        [&](const Entry& e) {
-          if (e.key == "hostname") {
-            std::string name;
-            ReadString(e, name, false);
-            if (name.empty()) return;
-            if (!LooksLikeDomain(name, false)) {
-              Problem(e.loc, "`server.hostname`: `" + name + "` is not a host name");
-            } else {
-              server.hostname = name;
-            }
-          } else if (e.key == "listen") {
-            LoadListen(e, server.listen);
-          } else if (e.key == "max_message_size") {
-            ReadSize(e, server.max_message_size, false);
-          } else if (e.key == "max_recipients") {
-            ReadUint32(e, server.max_recipients, 1);
-          } else if (e.key == "max_connections") {
-            ReadUint32(e, server.max_connections, 1);
-          } else if (e.key == "max_connections_per_ip") {
-            ReadUint32(e, server.max_connections_per_ip, 1);
-          } else if (e.key == "max_errors") {
-            ReadUint32(e, server.max_errors, 1);
-          } else if (e.key == "timeouts") {
-            ForEach(e, {"command", "data"}, [&](const Entry& t) {
-              ReadDuration(t, t.key == "command" ? server.command_timeout : server.data_timeout,
-                           false);
+    ForEach(section,
+            {"hostname", "listen", "max_message_size", "max_recipients", "max_connections",
+             "max_connections_per_ip", "max_errors", "timeouts", "tls", "io_threads",
+             "min_free_space", "max_inflight_data"},
+            [&](const Entry& e) {
+              if (e.key == "hostname") {
+                std::string name;
+                ReadString(e, name, false);
+                if (name.empty()) return;
+                if (!LooksLikeDomain(name, false)) {
+                  Problem(e.loc, "`server.hostname`: `" + name + "` is not a host name");
+                } else {
+                  server.hostname = name;
+                }
+              } else if (e.key == "listen") {
+                LoadListen(e, server.listen);
+              } else if (e.key == "max_message_size") {
+                ReadSize(e, server.max_message_size, false);
+              } else if (e.key == "max_recipients") {
+                ReadUint32(e, server.max_recipients, 1);
+              } else if (e.key == "max_connections") {
+                ReadUint32(e, server.max_connections, 1);
+              } else if (e.key == "max_connections_per_ip") {
+                ReadUint32(e, server.max_connections_per_ip, 1);
+              } else if (e.key == "max_errors") {
+                ReadUint32(e, server.max_errors, 1);
+              } else if (e.key == "timeouts") {
+                ForEach(e, {"command", "data"}, [&](const Entry& t) {
+                  ReadDuration(t, t.key == "command" ? server.command_timeout : server.data_timeout,
+                               false);
+                });
+              } else if (e.key == "tls") {
+                LoadTls(e, server.tls);
+              } else if (e.key == "io_threads") {
+                ReadUint32(e, server.io_threads, 1, 1);  // one event loop in this version
+              } else if (e.key == "min_free_space") {
+                ReadSize(e, server.min_free_space, true);
+              } else if (e.key == "max_inflight_data") {
+                ReadSize(e, server.max_inflight_data, true);
+              }
             });
-          } else if (e.key == "tls") {
-            LoadTls(e, server.tls);
-          } else if (e.key == "io_threads") {
-            ReadUint32(e, server.io_threads, 1, 1);  // one event loop in this version
-          } else if (e.key == "min_free_space") {
-            ReadSize(e, server.min_free_space, true);
-          }
-        });
   }
 
   void LoadListen(const Entry& e, std::vector<ListenAddress>& out) {

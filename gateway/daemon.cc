@@ -11,7 +11,9 @@
 #include "admin/admin_api.h"
 #include "admin/admin_server.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "filters/filter_set.h"
+#include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
 #include "gateway/smtp_server.h"
 #include "queue/relay_queue.h"
@@ -108,11 +110,20 @@ int Serve(const std::string& config_path) {
   }
 
   DiskSpace disk(cfg->queue.path, cfg->server.min_free_space);
+  DataBudget data_budget;
   GatewayContext ctx;
   ctx.config = cfg;
   ctx.queue = &relay;
   ctx.tls = tls.get();
   ctx.disk = &disk;
+  ctx.data_budget = &data_budget;
+  // Rendered by the admin server on this thread, where data_budget lives.
+  metrics::CallbackHandle inflight_gauge = metrics::Global().AddCallback(
+      "spamweeder_inflight_data_bytes",
+      "Message bytes held in memory by sessions receiving DATA (server.max_inflight_data)",
+      metrics::Type::kGauge, [&data_budget]() {
+        return std::vector<metrics::Sample>{{{}, static_cast<double>(data_budget.in_use())}};
+      });
   ctx.filters = pipeline.get();
   SmtpServer server(io, ctx);
   st = server.Start();

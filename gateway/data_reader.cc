@@ -8,7 +8,7 @@ namespace sw::gateway {
 
 void DataReader::Emit(std::string_view s) {
   size_ += s.size();
-  if (size_ <= max_size_) body_.append(s);
+  if (size_ <= max_size_ && !discarded_) body_.append(s);
 }
 
 // Only a real CRLF (CR immediately followed by LF) starts a new line for the purposes of

@@ -24,6 +24,13 @@ class DataReader {
   uint64_t bare_lf() const { return bare_lf_; }  // bare LF normalized to CRLF
   uint64_t bare_cr() const { return bare_cr_; }  // bare CR normalized to CRLF
   bool eightbit() const { return eightbit_; }
+  // Stops keeping the body (memory budget spent): the rest is still read and counted, the
+  // body so far is freed. The transaction will get a 4xx.
+  void Discard() {
+    discarded_ = true;
+    std::string().swap(body_);
+  }
+  bool discarded() const { return discarded_; }
   // The body: CRLF line endings, unstuffed, ends with CRLF (or empty).
   std::string& body() { return body_; }
 
@@ -37,6 +44,7 @@ class DataReader {
   uint64_t bare_lf_ = 0, bare_cr_ = 0;
   bool eightbit_ = false;
   bool done_ = false;
+  bool discarded_ = false;
   bool cr_pending_ = false;
   LineState state_ = LineState::kStart;
   std::string body_;

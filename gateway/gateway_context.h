@@ -14,6 +14,7 @@ class Pipeline;
 
 namespace sw::gateway {
 
+class DataBudget;
 class DiskSpace;
 
 struct GatewayContext {
@@ -21,6 +22,7 @@ struct GatewayContext {
   queue::RelayQueue* queue = nullptr;
   boost::asio::ssl::context* tls = nullptr;  // null: STARTTLS not offered
   DiskSpace* disk = nullptr;                 // null: no free-space check
+  DataBudget* data_budget = nullptr;         // null: DATA bytes in memory are not counted
   filters::Pipeline* filters = nullptr;      // null: no domain filtered at startup
   bool shutting_down = false;
 };

@@ -17,6 +17,7 @@
 #include "filters/message_edit.h"
 #include "filters/pipeline.h"
 #include "filters/policy.h"
+#include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
 #include "queue/dsn.h"
 
@@ -466,6 +467,10 @@ asio::awaitable<void> SmtpSession::DoData() {
   std::string id = ctx_.queue->NewId();
   DataReader reader(cfg_->server.max_message_size);
   reader.body() = ReceivedHeader(id);
+  // Memory held for this message, against server.max_inflight_data across all sessions.
+  DataBudget::Lease lease(ctx_.data_budget);
+  const uint64_t inflight_limit = cfg_->server.max_inflight_data;
+  if (!lease.Grow(reader.body().size(), inflight_limit)) reader.Discard();
   Reply(354, "End data with <CR><LF>.<CR><LF>");
   if (!co_await Flush()) {
     closed_ = true;
@@ -475,6 +480,11 @@ asio::awaitable<void> SmtpSession::DoData() {
   for (;;) {
     size_t used = reader.Feed(std::string_view(in_).substr(in_pos_));
     in_pos_ += used;
+    if (!reader.discarded() && reader.body().size() > lease.held() &&
+        !lease.Grow(reader.body().size() - lease.held(), inflight_limit)) {
+      reader.Discard();
+      lease.Release();
+    }
     if (reader.done()) break;
     if (!co_await ReadMore(cfg_->server.data_timeout)) {
       in_transaction_io_ = false;
@@ -496,6 +506,19 @@ asio::awaitable<void> SmtpSession::DoData() {
     in_transaction_io_ = false;
     ResetTransaction();
   };
+  if (reader.discarded() && !reader.too_big()) {
+    Reply(452, "4.3.1 Error: insufficient system resources, try again later");
+    log::Warn("reject")
+        .kv("session", sid_)
+        .kv("id", id)
+        .kv("client", peer_ip_)
+        .kv("reason", "in-flight data limit")
+        .kv("size", reader.size())
+        .kv("inflight", ctx_.data_budget ? ctx_.data_budget->in_use() : 0);
+    metrics::Rejected("inflight_data");
+    finish();
+    co_return;
+  }
   if (reader.too_big()) {
     Reply(552, "5.3.4 Error: message size exceeds fixed limit");
     log::Info("reject")

@@ -157,7 +157,7 @@ TEST(ConfigLoader, EveryKeyIsRead) {
       "  tls: {certificate: " +
       cert + ", key: " + key +
       "}\n"
-      "  io_threads: 1\n  min_free_space: 1GiB\n"
+      "  io_threads: 1\n  min_free_space: 1GiB\n  max_inflight_data: 256MiB\n"
       "queue:\n  path: ./q\n  retry_interval: 10s\n  max_age: 4h\n  delay_warning: 1h\n"
       "delivery:\n  probe_interval: 5s\n  connect_timeout: 3s\n  command_timeout: 1m\n"
       "  max_connections_per_destination: 2\n  outbound_relay: \"[192.0.2.1]:587\"\n"
@@ -188,6 +188,7 @@ TEST(ConfigLoader, EveryKeyIsRead) {
   EXPECT_EQ(c.server.tls->key, key);
   EXPECT_EQ(c.server.io_threads, 1u);
   EXPECT_EQ(c.server.min_free_space, 1024u * 1024 * 1024);
+  EXPECT_EQ(c.server.max_inflight_data, 256u * 1024 * 1024);
   EXPECT_EQ(c.queue.path, "./q");
   EXPECT_EQ(c.queue.retry_interval, seconds(10));
   EXPECT_EQ(c.queue.max_age, hours(4));

@@ -92,6 +92,20 @@ TEST(DataReader, OversizeIsCountedButNotStored) {
   EXPECT_EQ(r.size(), 1002u);
 }
 
+TEST(DataReader, DiscardFreesTheBodyButKeepsReading) {
+  DataReader r(1 << 20);
+  r.Feed("first line\r\n");
+  r.Discard();
+  EXPECT_TRUE(r.body().empty());
+  size_t n = r.Feed("second\r\n.\r\nNEXT");
+  EXPECT_TRUE(r.done());
+  EXPECT_TRUE(r.discarded());
+  EXPECT_FALSE(r.too_big());
+  EXPECT_TRUE(r.body().empty());
+  EXPECT_EQ(r.size(), 20u);  // both lines counted
+  EXPECT_EQ(n, 11u);         // "NEXT" is left for the next command
+}
+
 TEST(DataReader, EightBitDetected) {
   DataReader r(100);
   r.Feed("caf\xc3\xa9\r\n.\r\n");

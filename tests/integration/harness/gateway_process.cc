@@ -46,6 +46,7 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
     << "  max_errors: " << o.max_errors << "\n"
     << "  min_free_space: " << o.min_free_space << "\n"
     << "  timeouts: { command: " << o.command_timeout << ", data: " << o.data_timeout << " }\n";
+  if (!o.max_inflight_data.empty()) y << "  max_inflight_data: " << o.max_inflight_data << "\n";
   if (!o.tls_certificate.empty())
     y << "  tls: { certificate: " << Quote(o.tls_certificate) << ", key: " << Quote(o.tls_key)
       << " }\n";

@@ -43,6 +43,7 @@ struct GatewayOptions {
   std::string outbound_relay;  // "[127.0.0.1]:PORT" for DSNs
   uint32_t max_connections_per_destination = 20;
   std::string min_free_space = "1MiB";  // below it MAIL gets 452 4.3.1
+  std::string max_inflight_data;        // empty: the default
   std::string tls_certificate;          // both set: STARTTLS offered
   std::string tls_key;
   std::vector<DomainSpec> domains;
