@@ -13,6 +13,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "admin/http_client.h"
@@ -116,23 +117,19 @@ class AdminServerTest : public ::testing::Test {
     ASSERT_NE(port_, 0);
     thread_ = std::thread([this] { io_.run(); });
   }
+  // Runs `fn` on the server's io thread and waits for its result.
+  template <typename Fn>
+  auto OnIoThread(Fn fn) {
+    std::packaged_task<decltype(fn())()> task(std::move(fn));
+    auto result = task.get_future();
+    asio::post(io_, [&task] { task(); });
+    return result.get();
+  }
   void StopServer() {
-    std::atomic<bool> done{false};
-    asio::post(io_, [&] {
-      server_->Stop();
-      done = true;
-    });
-    while (!done) std::this_thread::sleep_for(1ms);
+    OnIoThread([this] { server_->Stop(); });
   }
   size_t Connections() {
-    std::atomic<bool> done{false};
-    size_t n = 0;
-    asio::post(io_, [&] {
-      n = server_->connections();
-      done = true;
-    });
-    while (!done) std::this_thread::sleep_for(1ms);
-    return n;
+    return OnIoThread([this] { return server_->connections(); });
   }
   bool PollConnectionsZero() {
     for (int i = 0; i < 200; ++i) {
@@ -303,7 +300,7 @@ TEST_F(AdminServerTest, HttpClientReusesAndReopensConnections) {
   ASSERT_TRUE(r2.ok) << r2.error;
   EXPECT_EQ(r2.body, "POST /two auth=[Bearer tok] body=[]");
   EXPECT_EQ(Connections(), 1u) << "one kept-alive connection";
-  std::this_thread::sleep_for(700ms);  // the server closes the idle connection
+  ASSERT_TRUE(PollConnectionsZero()) << "the server closes the idle connection";
   HttpResult r3 = http.Call("GET", "/teapot");
   ASSERT_TRUE(r3.ok) << r3.error;
   EXPECT_EQ(r3.status, 418u);
