@@ -4,7 +4,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cctype>
-#include <charconv>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "filters/filter_set.h"
+#include "qa/cli_args.h"
 #include "qa/html_report.h"
 #include "qa/progress_bar.h"
 #include "qa/scan_runner.h"
@@ -49,14 +49,7 @@ std::optional<ScanOptions> ParseScanArgs(const std::vector<std::string>& args, s
   ScanOptions o;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= args.size()) {
-        *error = a + " needs a value";
-        return false;
-      }
-      *out = args[++i];
-      return true;
-    };
+    auto value = [&](std::string* out) { return TakeValue(args, i, out, error); };
     std::string v;
     if (a == "-c" || a == "--config") {
       if (!value(&o.config)) return std::nullopt;
@@ -74,14 +67,7 @@ std::optional<ScanOptions> ParseScanArgs(const std::vector<std::string>& args, s
       }
       o.label = *l;
     } else if (a == "--jobs" || a == "-j") {
-      if (!value(&v)) return std::nullopt;
-      size_t n = 0;
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec != std::errc() || p != v.data() + v.size() || n == 0 || n > 1024) {
-        *error = "--jobs must be 1..1024";
-        return std::nullopt;
-      }
-      o.jobs = n;
+      if (!TakeJobs(args, i, 1024, &o.jobs, error)) return std::nullopt;
     } else if (a == "--format") {
       if (!value(&v)) return std::nullopt;
       auto f = ParseFormat(v);

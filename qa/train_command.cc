@@ -6,7 +6,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -16,6 +15,7 @@
 #include "config/config.h"
 #include "filters/http_client.h"
 #include "filters/rspamd_filter.h"
+#include "qa/cli_args.h"
 #include "qa/corpus_reader.h"
 #include "qa/progress_bar.h"
 
@@ -36,14 +36,7 @@ std::optional<TrainOptions> ParseTrainArgs(const std::vector<std::string>& args,
   std::vector<std::string>* current = nullptr;  // where bare PATHs after --spam/--ham go
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string* out) {
-      if (i + 1 >= args.size()) {
-        *error = a + " needs a value";
-        return false;
-      }
-      *out = args[++i];
-      return true;
-    };
+    auto value = [&](std::string* out) { return TakeValue(args, i, out, error); };
     std::string v;
     if (a == "-c" || a == "--config") {
       if (!value(&o.config)) return std::nullopt;
@@ -63,14 +56,7 @@ std::optional<TrainOptions> ParseTrainArgs(const std::vector<std::string>& args,
       if (!value(&o.password)) return std::nullopt;
       current = nullptr;
     } else if (a == "--jobs" || a == "-j") {
-      if (!value(&v)) return std::nullopt;
-      size_t n = 0;
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec != std::errc() || p != v.data() + v.size() || n == 0 || n > 256) {
-        *error = "--jobs must be 1..256";
-        return std::nullopt;
-      }
-      o.jobs = n;
+      if (!TakeJobs(args, i, 256, &o.jobs, error)) return std::nullopt;
       current = nullptr;
     } else if (!a.empty() && a[0] == '-') {
       *error = "unknown option " + a;
