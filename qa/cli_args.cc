@@ -1,10 +1,16 @@
-// Owns the option-reading pieces `scan` and `train` share: an option's value, --jobs N.
+// Owns the option-reading pieces `scan` and `train` share: --help, an option's value, --jobs.
 // Fails by returning false with `error` set (the command prints it with its usage).
 #include "qa/cli_args.h"
 
 #include <charconv>
 
 namespace sw::qa {
+
+bool WantsHelp(const std::vector<std::string>& args) {
+  for (const auto& a : args)
+    if (a == "-h" || a == "--help") return true;
+  return false;
+}
 
 bool TakeValue(const std::vector<std::string>& args, size_t& i, std::string* out,
                std::string* error) {

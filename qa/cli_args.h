@@ -1,4 +1,4 @@
-// Owns the option-reading pieces `scan` and `train` share: an option's value, --jobs N.
+// Owns the option-reading pieces `scan` and `train` share: --help, an option's value, --jobs.
 // Fails by returning false with `error` set (the command prints it with its usage).
 #pragma once
 
@@ -7,6 +7,9 @@
 #include <vector>
 
 namespace sw::qa {
+
+// True when any argument is -h or --help.
+bool WantsHelp(const std::vector<std::string>& args);
 
 // args[i] is an option that takes a value: copies args[i + 1] to *out and advances i.
 bool TakeValue(const std::vector<std::string>& args, size_t& i, std::string* out,

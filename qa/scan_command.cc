@@ -149,11 +149,10 @@ bool WriteFileAtomically(const std::string& path, const std::string& text, std::
 }  // namespace
 
 int ScanCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  for (const auto& a : args)
-    if (a == "-h" || a == "--help") {
-      out << kScanUsage;
-      return 0;
-    }
+  if (WantsHelp(args)) {
+    out << kScanUsage;
+    return 0;
+  }
   std::string error;
   auto opts = ParseScanArgs(args, &error);
   if (!opts) {

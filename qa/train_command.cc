@@ -187,11 +187,10 @@ asio::awaitable<void> TrainWorker(TrainState* st) {
 }  // namespace
 
 int TrainCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  for (const auto& a : args)
-    if (a == "-h" || a == "--help") {
-      out << kTrainUsage;
-      return 0;
-    }
+  if (WantsHelp(args)) {
+    out << kTrainUsage;
+    return 0;
+  }
   std::string error;
   auto opts = ParseTrainArgs(args, &error);
   if (!opts) {
