@@ -430,6 +430,19 @@ TEST_F(ProvisioningTest, DomainCreatedOverApiTakesMailWithinOneSecond) {
                   << (later ? "after " + std::to_string(later->count()) + " ms" : "not in 5 s");
   }
   EXPECT_EQ(Api(kOperator, "GET", "/api/v1/domains/new.test").status, 404u);
+
+  // The same right after another write (a create, a few ms earlier): still refused at once.
+  CreateDomain("brief.test", "", {SinkDest()});
+  ASSERT_TRUE(TimeUntilRcpt("user@brief.test", "250", 1500ms));
+  del = Api(kOperator, "DELETE", "/api/v1/domains/brief.test");
+  EXPECT_EQ(del.status, 204u) << Describe(del);
+  first = Rcpt("user@brief.test");
+  if (!ReplyIs(first, "554 5.7.1")) {
+    auto later = TimeUntilRcpt("user@brief.test", "554 5.7.1", 5s);
+    ADD_FAILURE() << "the first RCPT after a DELETE that followed a create: "
+                  << ReplyIs(first, "554 5.7.1").message() << "; refused "
+                  << (later ? "after " + std::to_string(later->count()) + " ms" : "not in 5 s");
+  }
 }
 
 TEST_F(ProvisioningTest, DeletedDomainQueuedMailStillDrains) {
