@@ -1,4 +1,4 @@
-// Owns the command line: dispatches serve, check-config, queue, scan, train, version.
+// Owns the command line: dispatches serve, check-config, queue, domains, tokens, scan, train...
 // Fails with the SPEC exit statuses: 0 ok, 1 runtime failure, 2 usage or config error.
 #include <clamav.h>
 #include <curl/curl.h>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/provision_cli.h"
 #include "admin/queue_cli.h"
 #include "config/config.h"
 #include "gateway/daemon.h"
@@ -24,6 +25,8 @@ int Usage() {
                "       spamweeder check-config -c FILE\n"
                "       spamweeder queue -c FILE list|show|summary|flush|hold|release|delete|bounce"
                " ...\n"
+               "       spamweeder domains -c FILE list|show|add|set|delete ...\n"
+               "       spamweeder tokens -c FILE create|list|revoke ...\n"
                "       spamweeder scan [-c FILE] [--domain D] [--label spam|ham] [--jobs N]"
                " [--format text|json|csv] [--report FILE.html] PATH...\n"
                "       spamweeder train -c FILE --spam PATH --ham PATH [--controller URL]\n"
@@ -76,6 +79,8 @@ int main(int argc, char** argv) {
     return sw::qa::TrainCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
   if (cmd == "queue")
     return sw::admin::QueueCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  if (cmd == "domains" || cmd == "tokens")
+    return sw::admin::ProvisionCommand(cmd, {args.begin() + 1, args.end()}, std::cout, std::cerr);
   if (cmd == "check-config") {
     if (!ConfigArg(args, &path)) return Usage();
     return CheckConfig(path);

@@ -65,36 +65,70 @@ HttpResponse ErrorResponse(unsigned status, std::string_view message) {
   return Json(status, w.Take());
 }
 
-AdminApi::AdminApi(queue::RelayQueue& queue, ConfigFn config, metrics::Registry& registry)
-    : queue_(queue), config_(std::move(config)), registry_(registry) {
+AdminApi::AdminApi(queue::RelayQueue& queue, ConfigFn config, control::ControlPlane* control,
+                   metrics::Registry& registry)
+    : queue_(queue), config_(std::move(config)), control_(control), registry_(registry) {
+  if (control_) {
+    tenants_.emplace(*control_);
+    domains_.emplace(*control_, queue_);
+  }
   metrics::RegisterWellKnown();
   metric_handles_ = RegisterQueueMetrics(registry_, queue_, config_);
+}
+
+std::variant<control::Principal, HttpResponse> AdminApi::Authenticate(const HttpRequest& req) {
+  auto cfg = config_();
+  AuthResult auth = CheckBearer(req.authorization, cfg ? cfg->admin.token : "");
+  control::Principal p = control::ControlPlane::OperatorPrincipal();
+  if (auth != AuthResult::kOk && control_ && auth != AuthResult::kMissing) {
+    std::string_view h = req.authorization;
+    std::string_view token = h.size() > 7 ? h.substr(7) : std::string_view();
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    if (token.rfind("sw_", 0) == 0) {
+      if (auto found = control_->Authenticate(token)) {
+        p = *found;
+        auth = AuthResult::kOk;
+      } else {
+        auth = AuthResult::kWrong;
+      }
+    }
+  }
+  switch (auth) {
+    case AuthResult::kOk:
+      break;
+    case AuthResult::kNotConfigured:
+      return ErrorResponse(403, "admin.token is not configured; the API is disabled");
+    case AuthResult::kMissing: {
+      auto r = ErrorResponse(401, "missing bearer token");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"spamweeder\"");
+      return r;
+    }
+    case AuthResult::kWrong: {
+      log::Warn("admin_auth_failed").kv("target", req.target).kv("client", req.client_ip);
+      auto r = ErrorResponse(401, "invalid bearer token");
+      r.headers.emplace_back("WWW-Authenticate",
+                             "Bearer realm=\"spamweeder\", error=\"invalid_token\"");
+      return r;
+    }
+  }
+  if (cfg) limiter_.Configure(cfg->admin.rate_limit, cfg->admin.rate_burst);
+  if (uint32_t wait = limiter_.Take(p.token_id)) {
+    auto r = ErrorResponse(429, "too many requests for this token");
+    r.headers.emplace_back("Retry-After", std::to_string(wait));
+    return r;
+  }
+  return p;
 }
 
 asio::awaitable<HttpResponse> AdminApi::Handle(HttpRequest req) {
   std::string error;
   auto route = ParseRoute(req.target, &error);
   if (!route) co_return ErrorResponse(400, error);
+  control::Principal principal = control::ControlPlane::OperatorPrincipal();
   if (route->api) {
-    auto cfg = config_();
-    switch (CheckBearer(req.authorization, cfg ? cfg->admin.token : "")) {
-      case AuthResult::kOk:
-        break;
-      case AuthResult::kNotConfigured:
-        co_return ErrorResponse(403, "admin.token is not configured; the API is disabled");
-      case AuthResult::kMissing: {
-        auto r = ErrorResponse(401, "missing bearer token");
-        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"spamweeder\"");
-        co_return r;
-      }
-      case AuthResult::kWrong: {
-        log::Warn("admin_auth_failed").kv("target", req.target);
-        auto r = ErrorResponse(401, "invalid bearer token");
-        r.headers.emplace_back("WWW-Authenticate",
-                               "Bearer realm=\"spamweeder\", error=\"invalid_token\"");
-        co_return r;
-      }
-    }
+    auto auth = Authenticate(req);
+    if (auto* resp = std::get_if<HttpResponse>(&auth)) co_return std::move(*resp);
+    principal = std::get<control::Principal>(auth);
   }
   if (route->endpoint == Endpoint::kUnknown) co_return ErrorResponse(404, "no such endpoint");
   if (!MethodAllowed(route->endpoint, req.method)) {
@@ -102,36 +136,70 @@ asio::awaitable<HttpResponse> AdminApi::Handle(HttpRequest req) {
     r.headers.emplace_back("Allow", AllowedMethods(route->endpoint));
     co_return r;
   }
-  switch (route->endpoint) {
+  if (route->api && req.method != "GET" && principal.role == control::Role::kRead)
+    co_return ErrorResponse(403, "this token is read-only");
+  co_return co_await Dispatch(principal, req, *route);
+}
+
+asio::awaitable<HttpResponse> AdminApi::Dispatch(const control::Principal& p,
+                                                 const HttpRequest& req, const Route& r) {
+  switch (r.endpoint) {
     case Endpoint::kHealthz: {
       JsonWriter w;
       w.BeginObject().Field("status", "ok").Field("queued", uint64_t{queue_.size()}).EndObject();
       co_return Json(200, w.Take());
     }
     case Endpoint::kMetrics: {
-      HttpResponse r;
-      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = registry_.Render();
-      co_return r;
+      HttpResponse resp;
+      resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      resp.body = registry_.Render();
+      co_return resp;
     }
     case Endpoint::kQueueList:
-      co_return List(*route);
+      co_return List(p, r);
     case Endpoint::kQueueSummary:
-      co_return Summary();
+      co_return Summary(p);
     case Endpoint::kMessage:
-      if (req.method == "DELETE") co_return co_await ActOnMessage(route->id, "delete");
-      co_return co_await Show(route->id);
+      if (req.method == "DELETE") co_return co_await ActOnMessage(p, r.id, "delete");
+      co_return co_await Show(p, r.id);
     case Endpoint::kMessageAction:
-      co_return co_await ActOnMessage(route->id, route->action);
+      co_return co_await ActOnMessage(p, r.id, r.action);
     case Endpoint::kDomainAction:
-      co_return co_await ActOnDomain(route->domain, route->action);
+      co_return co_await ActOnDomain(p, r.domain, r.action);
+    case Endpoint::kResellers:
+    case Endpoint::kReseller:
+    case Endpoint::kCustomers:
+    case Endpoint::kCustomer:
+    case Endpoint::kTokens:
+    case Endpoint::kToken:
+    case Endpoint::kAudit:
+      if (!tenants_) break;
+      co_return tenants_->Handle(p, req, r);
+    case Endpoint::kDomains:
+    case Endpoint::kDomainsBatch:
+    case Endpoint::kDomain:
+    case Endpoint::kDomainStatus:
+    case Endpoint::kDomainVerify:
+      if (!domains_) break;
+      co_return domains_->Handle(p, req, r);
     case Endpoint::kUnknown:
       break;
   }
   co_return ErrorResponse(404, "no such endpoint");
 }
 
-HttpResponse AdminApi::List(const Route& r) {
+bool AdminApi::SeesQueuedDomain(const control::Principal& p, const std::string& domain) const {
+  return p.is_operator() || (control_ && control_->SeesDomain(p, domain));
+}
+
+bool AdminApi::SeesMessage(const control::Principal& p, const queue::Envelope& env) const {
+  if (p.is_operator()) return true;
+  for (const auto& r : env.recipients)
+    if (SeesQueuedDomain(p, r.domain)) return true;
+  return false;
+}
+
+HttpResponse AdminApi::List(const control::Principal& p, const Route& r) {
   size_t limit = kDefaultListLimit;
   if (auto it = r.query.find("limit"); it != r.query.end()) {
     const std::string& s = it->second;
@@ -152,8 +220,18 @@ HttpResponse AdminApi::List(const Route& r) {
     for (char& c : domain)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  // One more than the page tells whether there is a next page.
-  auto envs = queue_.List(domain, limit + 1, after);
+  if (!domain.empty() && !SeesQueuedDomain(p, domain))
+    return ErrorResponse(404, "no such domain: " + domain);
+  // One more than the page tells whether there is a next page. A tenant's page is filtered
+  // from the queue's pages (in ID order), so `next` stays a valid cursor.
+  std::vector<queue::Envelope> envs;
+  for (std::string cursor = after; envs.size() <= limit;) {
+    auto page = queue_.List(domain, limit + 1, cursor);
+    for (auto& env : page)
+      if (envs.size() <= limit && SeesMessage(p, env)) envs.push_back(std::move(env));
+    if (page.size() < limit + 1) break;
+    cursor = page.back().id;
+  }
   bool more = envs.size() > limit;
   if (more) envs.resize(limit);
   JsonWriter w;
@@ -169,11 +247,12 @@ HttpResponse AdminApi::List(const Route& r) {
   return Json(200, w.Take());
 }
 
-HttpResponse AdminApi::Summary() {
+HttpResponse AdminApi::Summary(const control::Principal& p) {
   int64_t now = queue::NowMs();
   JsonWriter w;
   w.BeginObject().Key("domains").BeginArray();
-  for (const auto& s : queue_.Summary()) WriteDomainSummary(w, s, now);
+  for (const auto& s : queue_.Summary())
+    if (SeesQueuedDomain(p, s.domain)) WriteDomainSummary(w, s, now);
   w.EndArray();
   // Messages for several domains count once per domain above; this is the queue's size.
   w.Key("total").BeginObject().Field("messages", uint64_t{queue_.size()}).EndObject();
@@ -181,10 +260,10 @@ HttpResponse AdminApi::Summary() {
   return Json(200, w.Take());
 }
 
-asio::awaitable<HttpResponse> AdminApi::Show(std::string id) {
+asio::awaitable<HttpResponse> AdminApi::Show(const control::Principal& p, std::string id) {
   if (!NormalizeId(&id)) co_return ErrorResponse(400, "malformed queue ID (16 hex digits)");
   const queue::Envelope* found = queue_.Find(id);
-  if (!found) co_return ErrorResponse(404, "no such message: " + id);
+  if (!found || !SeesMessage(p, *found)) co_return ErrorResponse(404, "no such message: " + id);
   queue::Envelope env = *found;  // the entry may go while the body is read
   auto [st, body] = co_await queue_.Body(id);
   JsonWriter w;
@@ -201,8 +280,11 @@ asio::awaitable<HttpResponse> AdminApi::Show(std::string id) {
   co_return Json(200, w.Take());
 }
 
-asio::awaitable<HttpResponse> AdminApi::ActOnMessage(std::string id, std::string action) {
+asio::awaitable<HttpResponse> AdminApi::ActOnMessage(const control::Principal& p, std::string id,
+                                                     std::string action) {
   if (!NormalizeId(&id)) co_return ErrorResponse(400, "malformed queue ID (16 hex digits)");
+  if (const queue::Envelope* env = queue_.Find(id); !env || !SeesMessage(p, *env))
+    co_return ErrorResponse(404, "no such message: " + id);
   auto act = ActionFor(action);
   if (!act) co_return ErrorResponse(404, "no such action: " + action);
   Status st = co_await queue_.Act(id, *act);
@@ -223,7 +305,9 @@ asio::awaitable<HttpResponse> AdminApi::ActOnMessage(std::string id, std::string
   co_return Json(200, w.Take());
 }
 
-asio::awaitable<HttpResponse> AdminApi::ActOnDomain(std::string domain, std::string action) {
+asio::awaitable<HttpResponse> AdminApi::ActOnDomain(const control::Principal& p, std::string domain,
+                                                    std::string action) {
+  if (!SeesQueuedDomain(p, domain)) co_return ErrorResponse(404, "no such domain: " + domain);
   auto act = ActionFor(action);
   if (!act || *act == queue::QueueAction::kDelete || *act == queue::QueueAction::kBounce)
     co_return ErrorResponse(404, "no such domain action: " + action);

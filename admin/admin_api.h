@@ -5,13 +5,19 @@
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <variant>
 #include <vector>
 
+#include "admin/domain_api.h"
 #include "admin/http_message.h"
 #include "admin/queue_metrics.h"
+#include "admin/rate_limiter.h"
 #include "admin/route.h"
+#include "admin/tenant_api.h"
 #include "common/metrics.h"
 #include "config/config.h"
+#include "control/control_plane.h"
 #include "queue/relay_queue.h"
 
 namespace sw::admin {
@@ -26,20 +32,35 @@ inline constexpr size_t kMaxListLimit = 1000;
 class AdminApi {
  public:
   // `config` is read per request (SIGHUP may swap it: a new token applies at once).
-  AdminApi(queue::RelayQueue& queue, ConfigFn config,
+  // `control` (may be null: queue endpoints only) serves the provisioning endpoints and
+  // authenticates `sw_` tokens; every endpoint is then scoped to the caller's subtree.
+  AdminApi(queue::RelayQueue& queue, ConfigFn config, control::ControlPlane* control = nullptr,
            metrics::Registry& registry = metrics::Global());
 
   boost::asio::awaitable<HttpResponse> Handle(HttpRequest req);
 
  private:
-  HttpResponse List(const Route& r);
-  HttpResponse Summary();
-  boost::asio::awaitable<HttpResponse> Show(std::string id);
-  boost::asio::awaitable<HttpResponse> ActOnMessage(std::string id, std::string action);
-  boost::asio::awaitable<HttpResponse> ActOnDomain(std::string domain, std::string action);
+  // The caller of an /api request, or the error reply (401, 403, 429).
+  std::variant<control::Principal, HttpResponse> Authenticate(const HttpRequest& req);
+  boost::asio::awaitable<HttpResponse> Dispatch(const control::Principal& p, const HttpRequest& req,
+                                                const Route& r);
+  // Whether `p` may see a queued message: a recipient domain in its subtree.
+  bool SeesMessage(const control::Principal& p, const queue::Envelope& env) const;
+  bool SeesQueuedDomain(const control::Principal& p, const std::string& domain) const;
+  HttpResponse List(const control::Principal& p, const Route& r);
+  HttpResponse Summary(const control::Principal& p);
+  boost::asio::awaitable<HttpResponse> Show(const control::Principal& p, std::string id);
+  boost::asio::awaitable<HttpResponse> ActOnMessage(const control::Principal& p, std::string id,
+                                                    std::string action);
+  boost::asio::awaitable<HttpResponse> ActOnDomain(const control::Principal& p, std::string domain,
+                                                   std::string action);
 
   queue::RelayQueue& queue_;
   ConfigFn config_;
+  control::ControlPlane* control_;
+  std::optional<TenantApi> tenants_;
+  std::optional<DomainApi> domains_;
+  RateLimiter limiter_{50, 200};
   metrics::Registry& registry_;
   std::vector<metrics::CallbackHandle> metric_handles_;
 };

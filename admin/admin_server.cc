@@ -104,6 +104,14 @@ asio::awaitable<void> Session(std::shared_ptr<State> s, std::shared_ptr<beast::t
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
     request.authorization = std::string(req[http::field::authorization]);
+    request.if_match = std::string(req[http::field::if_match]);
+    request.host = std::string(req[http::field::host]);
+    request.cookie = std::string(req[http::field::cookie]);
+    request.content_type = std::string(req[http::field::content_type]);
+    request.csrf = std::string(req["X-CSRF-Token"]);
+    boost::system::error_code pec;
+    auto peer = stream->socket().remote_endpoint(pec);
+    if (!pec) request.client_ip = peer.address().to_string();
     request.body = std::move(req.body());
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();

@@ -18,7 +18,7 @@ namespace sw::admin {
 struct AdminServerOptions {
   size_t max_connections = 64;        // more are closed at once (logged)
   uint32_t header_limit = 16 * 1024;  // request line and fields: 431 above
-  uint64_t body_limit = 64 * 1024;    // request body: 413 above
+  uint64_t body_limit = 1024 * 1024;  // request body: 413 above (SPEC section 10: 1 MiB)
   // Reading one request, including the idle time before it on a kept-alive connection.
   std::chrono::milliseconds read_timeout = std::chrono::seconds(30);
   std::chrono::milliseconds write_timeout = std::chrono::seconds(30);

@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
@@ -28,7 +29,8 @@ struct HttpClient::Impl {
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
 
-  asio::awaitable<HttpResult> Once(std::string method, std::string target, bool* reused,
+  asio::awaitable<HttpResult> Once(std::string method, std::string target,
+                                   const HttpCallOptions& options, bool* reused,
                                    bool* nothing_read) {
     HttpResult out;
     *reused = stream.has_value();
@@ -51,10 +53,16 @@ struct HttpClient::Impl {
         co_return out;
       }
     }
-    http::request<http::empty_body> req{http::string_to_verb(method), target, 11};
+    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
     req.set(http::field::host, host + ":" + std::to_string(port));
     req.set(http::field::user_agent, "spamweeder-cli");
     if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+    for (const auto& [name, value] : options.headers) req.set(name, value);
+    if (!options.body.empty()) {
+      req.set(http::field::content_type, "application/json");
+      req.body() = options.body;
+    }
+    req.prepare_payload();
     req.keep_alive(true);
     stream->expires_after(timeout);
     auto [wec, wn] = co_await http::async_write(*stream, req, asio::as_tuple(asio::use_awaitable));
@@ -78,6 +86,8 @@ struct HttpClient::Impl {
     out.ok = true;
     out.status = res.result_int();
     out.body = std::move(res.body());
+    for (const auto& field : res)
+      out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     if (!res.keep_alive()) stream.reset();
     co_return out;
   }
@@ -95,11 +105,23 @@ HttpClient::HttpClient(std::string host, uint16_t port, std::string token,
 HttpClient::~HttpClient() = default;
 
 HttpResult HttpClient::Call(std::string_view method, const std::string& target) {
+  return Call(method, target, HttpCallOptions{});
+}
+
+std::string HttpResult::Header(std::string_view name) const {
+  for (const auto& [n, v] : headers)
+    if (boost::beast::iequals(n, name)) return v;
+  return "";
+}
+
+HttpResult HttpClient::Call(std::string_view method, const std::string& target,
+                            const HttpCallOptions& options) {
   for (int attempt = 0;; ++attempt) {
     HttpResult result;
     bool reused = false, nothing_read = true;
     impl_->io.restart();
-    asio::co_spawn(impl_->io, impl_->Once(std::string(method), target, &reused, &nothing_read),
+    asio::co_spawn(impl_->io,
+                   impl_->Once(std::string(method), target, options, &reused, &nothing_read),
                    [&](std::exception_ptr e, HttpResult r) {
                      if (e) {
                        result.error = "internal error";

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sw::admin {
 
@@ -14,7 +16,16 @@ struct HttpResult {
   bool ok = false;      // a response arrived (any status)
   unsigned status = 0;  // HTTP status when ok
   std::string body;
-  std::string error;  // transport problem when !ok
+  std::string error;                                         // transport problem when !ok
+  std::vector<std::pair<std::string, std::string>> headers;  // response fields, as sent
+  // The first response field named `name` (case-insensitive), "" when absent.
+  std::string Header(std::string_view name) const;
+};
+
+// An optional JSON body and extra request fields (If-Match, ...).
+struct HttpCallOptions {
+  std::string body;  // sent with Content-Type: application/json when not empty
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Blocking calls (it runs its own io_context); each call has `timeout` overall.
@@ -29,6 +40,8 @@ class HttpClient {
 
   // Reuses the connection; a reused connection the server closed meanwhile is reopened once.
   HttpResult Call(std::string_view method, const std::string& target);
+  HttpResult Call(std::string_view method, const std::string& target,
+                  const HttpCallOptions& options);
 
   struct Impl;
 

@@ -12,6 +12,12 @@ struct HttpRequest {
   std::string method;         // "GET", "POST", ... as sent
   std::string target;         // "/api/v1/queue?limit=10"
   std::string authorization;  // value of the Authorization header, "" when absent
+  std::string if_match;       // If-Match, "" when absent
+  std::string host;           // Host
+  std::string cookie;         // Cookie
+  std::string content_type;   // Content-Type
+  std::string csrf;           // X-CSRF-Token (portal writes)
+  std::string client_ip;      // the peer's address
   std::string body;
 };
 

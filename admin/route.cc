@@ -27,6 +27,43 @@ bool IsMessageAction(const std::string& a) {
 
 bool IsDomainAction(const std::string& a) { return a == "flush" || a == "hold" || a == "release"; }
 
+std::string DomainName(std::string s) {
+  s = Lower(std::move(s));
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+// /api/v1/{resellers,customers,tokens}[/{id}], /api/v1/domains[:batch][/{name}[/status|verify]],
+// /api/v1/audit.
+void MatchProvisioning(const std::vector<std::string>& seg, Route& route) {
+  const size_t n = seg.size();
+  const std::string& kind = seg[2];
+  if (n == 3) {
+    if (kind == "resellers") route.endpoint = Endpoint::kResellers;
+    if (kind == "customers") route.endpoint = Endpoint::kCustomers;
+    if (kind == "domains") route.endpoint = Endpoint::kDomains;
+    if (kind == "domains:batch") route.endpoint = Endpoint::kDomainsBatch;
+    if (kind == "tokens") route.endpoint = Endpoint::kTokens;
+    if (kind == "audit") route.endpoint = Endpoint::kAudit;
+    return;
+  }
+  if (seg[3].empty()) return;
+  if (n == 4) {
+    route.id = seg[3];
+    if (kind == "resellers") route.endpoint = Endpoint::kReseller;
+    if (kind == "customers") route.endpoint = Endpoint::kCustomer;
+    if (kind == "tokens") route.endpoint = Endpoint::kToken;
+    if (kind == "domains") {
+      route.endpoint = Endpoint::kDomain;
+      route.id = route.domain = DomainName(seg[3]);
+    }
+  } else if (n == 5 && kind == "domains") {
+    route.id = route.domain = DomainName(seg[3]);
+    if (seg[4] == "status") route.endpoint = Endpoint::kDomainStatus;
+    if (seg[4] == "verify") route.endpoint = Endpoint::kDomainVerify;
+  }
+}
+
 }  // namespace
 
 std::optional<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
@@ -115,6 +152,8 @@ std::optional<Route> ParseRoute(std::string_view target, std::string* error) {
     route.domain = Lower(seg[3]);
     if (!route.domain.empty() && route.domain.back() == '.') route.domain.pop_back();
     route.action = seg[4];
+  } else if (n >= 3 && seg[0] == "api" && seg[1] == "v1") {
+    MatchProvisioning(seg, route);
   }
   return route;
 }
@@ -130,7 +169,23 @@ const char* AllowedMethods(Endpoint e) {
       return "GET, DELETE";
     case Endpoint::kMessageAction:
     case Endpoint::kDomainAction:
+    case Endpoint::kDomainsBatch:
+    case Endpoint::kDomainVerify:
       return "POST";
+    case Endpoint::kResellers:
+    case Endpoint::kCustomers:
+    case Endpoint::kDomains:
+    case Endpoint::kTokens:
+      return "GET, POST";
+    case Endpoint::kReseller:
+    case Endpoint::kCustomer:
+    case Endpoint::kDomain:
+      return "GET, PATCH, DELETE";
+    case Endpoint::kToken:
+      return "DELETE";
+    case Endpoint::kDomainStatus:
+    case Endpoint::kAudit:
+      return "GET";
     case Endpoint::kUnknown:
       return "";
   }
@@ -138,17 +193,15 @@ const char* AllowedMethods(Endpoint e) {
 }
 
 bool MethodAllowed(Endpoint e, std::string_view method) {
-  switch (e) {
-    case Endpoint::kMessage:
-      return method == "GET" || method == "DELETE";
-    case Endpoint::kMessageAction:
-    case Endpoint::kDomainAction:
-      return method == "POST";
-    case Endpoint::kUnknown:
-      return false;
-    default:
-      return method == "GET";
+  std::string_view allowed = AllowedMethods(e);
+  if (method.empty() || method.find(',') != std::string_view::npos) return false;
+  for (size_t pos = 0; pos < allowed.size();) {
+    size_t end = allowed.find(", ", pos);
+    if (end == std::string_view::npos) end = allowed.size();
+    if (allowed.substr(pos, end - pos) == method) return true;
+    pos = end + 2;
   }
+  return false;
 }
 
 }  // namespace sw::admin

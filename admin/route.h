@@ -18,6 +18,19 @@ enum class Endpoint {
   kMessage,        // GET|DELETE /api/v1/queue/{id}
   kMessageAction,  // POST /api/v1/queue/{id}/{flush|hold|release|bounce}
   kDomainAction,   // POST /api/v1/domains/{domain}/{flush|hold|release}
+  // Provisioning (SPEC section 10); `id` holds the reseller/customer/token ID or domain.
+  kResellers,     // GET|POST /api/v1/resellers
+  kReseller,      // GET|PATCH|DELETE /api/v1/resellers/{id}
+  kCustomers,     // GET|POST /api/v1/customers
+  kCustomer,      // GET|PATCH|DELETE /api/v1/customers/{id}
+  kDomains,       // GET|POST /api/v1/domains
+  kDomainsBatch,  // POST /api/v1/domains:batch
+  kDomain,        // GET|PATCH|DELETE /api/v1/domains/{name}
+  kDomainStatus,  // GET /api/v1/domains/{name}/status
+  kDomainVerify,  // POST /api/v1/domains/{name}/verify
+  kTokens,        // GET|POST /api/v1/tokens
+  kToken,         // DELETE /api/v1/tokens/{id}
+  kAudit,         // GET /api/v1/audit
 };
 
 struct Route {

@@ -76,6 +76,17 @@ struct DeliveryConfig {
 struct AdminConfig {
   ListenAddress listen = {"127.0.0.1", 8025};
   std::string token = "CHANGE-ME";
+  // Extension: API requests per second per token (token bucket), and the bucket's size.
+  // Past it: 429 with Retry-After.
+  uint32_t rate_limit = 50;
+  uint32_t rate_burst = 200;
+};
+
+// Extension (SPEC section 10): the embedded control-plane store and domain verification.
+struct ProvisioningConfig {
+  std::string
+      path;  // RocksDB directory of tenants, tokens, domains, audit; "" = <queue.path>-control
+  bool require_verification = false;  // new API domains stay pending until their TXT record
 };
 
 enum class OnFailure { kTempfail, kAccept };
@@ -112,6 +123,13 @@ struct SpamPolicy {
 };
 
 enum class VirusAction { kReject };
+// Where a domain record comes from, and whether it takes mail (SPEC section 10).
+enum class DomainSource { kConfig, kApi };
+enum class DomainState {
+  kActive,   // takes mail
+  kPending,  // provisioned, ownership not verified yet: 450 4.7.1
+  kDeleted,  // removed: 554 5.7.1 for new mail, queued mail still drains to its destinations
+};
 enum class TlsPolicy { kOpportunistic, kRequired, kVerify };
 
 struct DomainConfig {
@@ -122,6 +140,11 @@ struct DomainConfig {
   VirusAction virus = VirusAction::kReject;
   TlsPolicy tls = TlsPolicy::kOpportunistic;
   std::vector<std::string> recipients;  // lower-cased addresses or local parts; empty: any
+  // Control plane (SPEC section 10): owner, origin, state and a version bumped by each write.
+  std::string customer;  // customer ID; "" = operator-owned
+  DomainSource source = DomainSource::kConfig;
+  DomainState state = DomainState::kActive;
+  uint64_t version = 1;
 };
 
 struct LogConfig {
@@ -136,6 +159,7 @@ struct Config {
   AdminConfig admin;
   FiltersConfig filters;
   LogConfig log;
+  ProvisioningConfig provisioning;
   std::map<std::string, DomainConfig> domains;  // key: lower-cased domain name
 };
 
@@ -162,5 +186,7 @@ std::optional<Duration> ParseDuration(const std::string& s);  // 500ms 30s 5m 4h
 std::optional<uint64_t> ParseSize(const std::string& s);      // 1234 64KiB 50MiB 1GiB (also KB/MB)
 std::optional<ListenAddress> ParseListenAddress(const std::string& s);
 std::optional<Destination> ParseDestination(const std::string& s);
+// The control store's directory: provisioning.path, or `<queue.path>-control` when empty.
+std::string ControlStorePath(const Config& config);
 
 }  // namespace sw::config

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "config/config.h"
+#include "config/domain_rules.h"
 #include "config/problem_text.h"
 #include "config/yaml_document.h"
 
@@ -66,34 +67,6 @@ std::optional<std::string> ReadFile(const std::string& path, std::string* error)
     return std::nullopt;
   }
   return text;
-}
-
-// Letters, digits, inner hyphens, dot-separated labels; `allow_ip` accepts dotted quads.
-bool LooksLikeDomain(std::string_view s, bool allow_ip) {
-  if (s.empty() || s.size() > 253) return false;
-  size_t start = 0;
-  std::string_view last;
-  while (start <= s.size()) {
-    size_t end = s.find('.', start);
-    if (end == std::string_view::npos) end = s.size();
-    std::string_view label = s.substr(start, end - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
-      return false;
-    }
-    for (char c : label) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-    }
-    last = label;
-    start = end + 1;
-  }
-  bool numeric = std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; });
-  return allow_ip || !numeric;
-}
-
-std::string FormatNumber(double value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
 }
 
 struct Loc {
@@ -364,7 +337,8 @@ class Loader {
   }
 
   void LoadRoot(const Entry& root, Config& config) {
-    ForEach(root, {"server", "queue", "delivery", "admin", "filters", "log", "domains"},
+    ForEach(root,
+            {"server", "queue", "delivery", "admin", "filters", "log", "provisioning", "domains"},
             [&](const Entry& e) {
               if (e.key == "server") LoadServer(e, config.server);
               if (e.key == "queue") LoadQueue(e, config.queue);
@@ -372,6 +346,7 @@ class Loader {
               if (e.key == "admin") LoadAdmin(e, config.admin);
               if (e.key == "filters") LoadFilters(e, config.filters);
               if (e.key == "log") LoadLog(e, config.log);
+              if (e.key == "provisioning") LoadProvisioning(e, config.provisioning);
               if (e.key == "domains") LoadDomains(e, config.domains);
             });
     if (admin_listen_loc_.line > 0 && config.admin.listen.port != 0) {
@@ -537,47 +512,50 @@ class Loader {
 
   void LoadAdmin(const Entry& section, AdminConfig& admin) {
     std::optional<Loc> token_loc;
-    ForEach(section, {"listen", "token", "token_file"}, [&](const Entry& e) {
-      if (e.key == "listen") {
-        auto text = Scalar(e, "an address such as 127.0.0.1:8025");
-        if (!text) return;
-        auto address = ParseListenAddress(*text);
-        if (!address) {
-          Problem(e.loc, "`admin.listen`: bad address `" + *text +
-                             "` (expected IP:PORT, [IPv6]:PORT or *:PORT)");
-          return;
-        }
-        admin.listen = *address;
-        admin_listen_loc_ = e.loc;
-      } else if (e.key == "token") {
-        if (token_loc) {
-          Problem(e.loc, "`admin.token` and `admin.token_file` are mutually exclusive");
-          return;
-        }
-        token_loc = e.loc;
-        std::string token;
-        ReadString(e, token, false);
-        if (!token.empty()) admin.token = Trim(token);
-      } else if (e.key == "token_file") {
-        if (token_loc) {
-          Problem(e.loc, "`admin.token` and `admin.token_file` are mutually exclusive");
-          return;
-        }
-        token_loc = e.loc;
-        std::string path;
-        ReadString(e, path, false);
-        if (path.empty()) return;
-        std::string error;
-        auto text = ReadFile(path, &error);
-        if (!text) {
-          Problem(e.loc, "`admin.token_file`: cannot open `" + path + "`: " + error);
-        } else if (Trim(*text).empty()) {
-          Problem(e.loc, "`admin.token_file`: `" + path + "` is empty");
-        } else {
-          admin.token = Trim(*text);
-        }
-      }
-    });
+    ForEach(section, {"listen", "token", "token_file", "rate_limit", "rate_burst"},
+            [&](const Entry& e) {
+              if (e.key == "rate_limit") return ReadUint32(e, admin.rate_limit, 1);
+              if (e.key == "rate_burst") return ReadUint32(e, admin.rate_burst, 1);
+              if (e.key == "listen") {
+                auto text = Scalar(e, "an address such as 127.0.0.1:8025");
+                if (!text) return;
+                auto address = ParseListenAddress(*text);
+                if (!address) {
+                  Problem(e.loc, "`admin.listen`: bad address `" + *text +
+                                     "` (expected IP:PORT, [IPv6]:PORT or *:PORT)");
+                  return;
+                }
+                admin.listen = *address;
+                admin_listen_loc_ = e.loc;
+              } else if (e.key == "token") {
+                if (token_loc) {
+                  Problem(e.loc, "`admin.token` and `admin.token_file` are mutually exclusive");
+                  return;
+                }
+                token_loc = e.loc;
+                std::string token;
+                ReadString(e, token, false);
+                if (!token.empty()) admin.token = Trim(token);
+              } else if (e.key == "token_file") {
+                if (token_loc) {
+                  Problem(e.loc, "`admin.token` and `admin.token_file` are mutually exclusive");
+                  return;
+                }
+                token_loc = e.loc;
+                std::string path;
+                ReadString(e, path, false);
+                if (path.empty()) return;
+                std::string error;
+                auto text = ReadFile(path, &error);
+                if (!text) {
+                  Problem(e.loc, "`admin.token_file`: cannot open `" + path + "`: " + error);
+                } else if (Trim(*text).empty()) {
+                  Problem(e.loc, "`admin.token_file`: `" + path + "` is empty");
+                } else {
+                  admin.token = Trim(*text);
+                }
+              }
+            });
   }
 
   void LoadFilters(const Entry& section, FiltersConfig& filters) {
@@ -621,6 +599,13 @@ class Loader {
                   }
                 });
       }
+    });
+  }
+
+  void LoadProvisioning(const Entry& section, ProvisioningConfig& p) {
+    ForEach(section, {"path", "require_verification"}, [&](const Entry& e) {
+      if (e.key == "path") ReadString(e, p.path, true);
+      if (e.key == "require_verification") ReadBool(e, p.require_verification);
     });
   }
 
@@ -713,11 +698,8 @@ class Loader {
         ReadString(e, spam.subject_tag, true);
       }
     });
-    if (spam.tag_score && spam.reject_score && *spam.tag_score > *spam.reject_score) {
-      Problem(reject_loc.line > 0 ? reject_loc : section.loc,
-              Quote(section) + ": tag_score " + FormatNumber(*spam.tag_score) +
-                  " is above reject_score " + FormatNumber(*spam.reject_score));
-    }
+    if (std::string why = CheckScores(spam); !why.empty())
+      Problem(reject_loc.line > 0 ? reject_loc : section.loc, Quote(section) + ": " + why);
   }
 
   void LoadRecipients(const Entry& e, DomainConfig& domain) {
@@ -729,19 +711,10 @@ class Loader {
     auto items = ReadList(e);
     if (!items) return;
     for (const auto& [text, loc] : *items) {
-      std::string recipient = Lower(Trim(text));
-      bool bad_chars =
-          recipient.empty() || std::any_of(recipient.begin(), recipient.end(), [](char c) {
-            return std::isspace(static_cast<unsigned char>(c)) ||
-                   std::iscntrl(static_cast<unsigned char>(c)) || c == '<' || c == '>';
-          });
-      size_t at = recipient.rfind('@');
-      if (bad_chars || at == 0) {
-        Problem(loc, Quote(e) + ": bad recipient `" + text + "`");
-        continue;
-      }
-      if (at != std::string::npos && recipient.substr(at + 1) != domain.name) {
-        Problem(loc, Quote(e) + ": `" + text + "` is not in domain `" + domain.name + "`");
+      std::string recipient;
+      std::string why = CheckRecipient(text, domain.name, &recipient);
+      if (!why.empty()) {
+        Problem(loc, Quote(e) + ": " + why);
         continue;
       }
       if (std::find(domain.recipients.begin(), domain.recipients.end(), recipient) ==
@@ -763,6 +736,13 @@ ConfigError::ConfigError(std::vector<std::string> problems)
 
 Config LoadConfigFromString(const std::string& text, const std::string& name) {
   return Loader(name).Load(text);
+}
+
+std::string ControlStorePath(const Config& config) {
+  if (!config.provisioning.path.empty()) return config.provisioning.path;
+  std::string q = config.queue.path;
+  while (q.size() > 1 && q.back() == '/') q.pop_back();
+  return q + "-control";
 }
 
 Config LoadConfig(const std::string& path) {

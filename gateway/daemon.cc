@@ -3,15 +3,20 @@
 #include "gateway/daemon.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
+#include <thread>
 
 #include "admin/admin_api.h"
 #include "admin/admin_server.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "config/config.h"
+#include "control/control_plane.h"
+#include "control/rocksdb_control_store.h"
 #include "filters/filter_set.h"
 #include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
@@ -69,19 +74,6 @@ int Serve(const std::string& config_path) {
     return 2;
   }
 
-  // SpamWeeder Premium scanners, only when a domain filters. A missing or empty ClamAV
-  // database is a configuration error (exit 2), reported before anything else starts.
-  std::unique_ptr<filters::Pipeline> pipeline;
-  if (filters::AnyDomainFilters(*cfg)) {
-    std::string filters_err;
-    pipeline = filters::BuildPipeline(*cfg, &filters_err);
-    if (!pipeline) {
-      std::cerr << config_path << ": cannot start the ClamAV filter: " << filters_err << "\n";
-      log::Error("fatal").kv("reason", "cannot start filters").kv("detail", filters_err);
-      return 2;
-    }
-  }
-
   Status st;
   auto store = queue::RocksDbQueueStore::Open(cfg->queue.path, &st);
   if (!store) {
@@ -92,17 +84,82 @@ int Serve(const std::string& config_path) {
     return 1;
   }
 
+  // The control plane (SPEC section 10): tenants, tokens, provisioned domains, audit.
+  std::string control_path = config::ControlStorePath(*cfg);
+  auto control_store = control::RocksDbControlStore::Open(control_path, &st);
+  if (!control_store) {
+    log::Error("fatal")
+        .kv("reason", "cannot open control store")
+        .kv("path", control_path)
+        .kv("detail", st.message());
+    return 1;
+  }
+
   asio::io_context io(1);
-  std::string hostname = cfg->server.hostname;
-  queue::RelayQueue relay(
-      io, *store, cfg,
-      [&io, hostname, cfg](const config::DomainConfig& d) -> std::unique_ptr<routing::Destination> {
-        if (d.destinations.empty())  // a sender's domain (DSNs) without outbound_relay
-          return std::make_unique<routing::MxDestination>(io.get_executor(), hostname, d.name,
-                                                          cfg->delivery);
-        return std::make_unique<routing::SmtpDestination>(
-            io.get_executor(), hostname, d.destinations, d.tls, cfg->delivery, d.name);
+  GatewayContext ctx;
+  std::unique_ptr<queue::RelayQueue> relay_ptr;
+  std::unique_ptr<filters::Pipeline> pipeline;
+  bool pipeline_loading = false;
+  std::thread loader;  // joined before returning
+  // SpamWeeder Premium scanners, built when a domain first filters (at startup, or later
+  // when filtering is switched on through the API or a reload), on a thread of their own so
+  // that loading the ClamAV database never stalls the event loop.
+  auto ensure_filters = [&](const std::shared_ptr<const config::Config>& c) {
+    if (pipeline || pipeline_loading || !filters::AnyDomainFilters(*c)) return;
+    pipeline_loading = true;
+    log::Info("filters_loading");
+    if (loader.joinable()) loader.join();
+    loader = std::thread([&io, &pipeline, &pipeline_loading, &ctx, c] {
+      std::string err;
+      auto built = filters::BuildPipeline(*c, &err);
+      auto shared = std::make_shared<std::unique_ptr<filters::Pipeline>>(std::move(built));
+      asio::post(io, [&pipeline, &pipeline_loading, &ctx, shared, err] {
+        pipeline_loading = false;
+        if (!*shared) {
+          log::Error("filters_failed").kv("detail", err);
+          return;
+        }
+        pipeline = std::move(*shared);
+        ctx.filters = pipeline.get();
+        log::Info("filters_loaded");
       });
+    });
+  };
+  control::ControlPlane control(io, *control_store, cfg,
+                                [&](std::shared_ptr<const config::Config> eff) {
+                                  ctx.config = eff;
+                                  if (relay_ptr) relay_ptr->SetConfig(eff);
+                                  ensure_filters(eff);
+                                });
+  st = control.Load();
+  if (!st.ok()) {
+    log::Error("fatal").kv("reason", "cannot read control store").kv("detail", st.message());
+    return 1;
+  }
+  auto effective = control.Effective();
+  // A missing or empty ClamAV database is a configuration error (exit 2) at startup.
+  if (filters::AnyDomainFilters(*effective)) {
+    std::string filters_err;
+    pipeline = filters::BuildPipeline(*effective, &filters_err);
+    if (!pipeline) {
+      std::cerr << config_path << ": cannot start the ClamAV filter: " << filters_err << "\n";
+      log::Error("fatal").kv("reason", "cannot start filters").kv("detail", filters_err);
+      return 2;
+    }
+  }
+  ctx.config = effective;
+  // Destinations follow the current config (delivery timeouts, hostname), not the startup one.
+  relay_ptr = std::make_unique<queue::RelayQueue>(
+      io, *store, effective,
+      [&io, &ctx](const config::DomainConfig& d) -> std::unique_ptr<routing::Destination> {
+        const auto& c = *ctx.config;
+        if (d.destinations.empty())  // a sender's domain (DSNs) without outbound_relay
+          return std::make_unique<routing::MxDestination>(io.get_executor(), c.server.hostname,
+                                                          d.name, c.delivery);
+        return std::make_unique<routing::SmtpDestination>(
+            io.get_executor(), c.server.hostname, d.destinations, d.tls, c.delivery, d.name);
+      });
+  queue::RelayQueue& relay = *relay_ptr;
   st = relay.Load();
   if (!st.ok()) {
     log::Error("fatal").kv("reason", "cannot read queue").kv("detail", st.message());
@@ -111,8 +168,6 @@ int Serve(const std::string& config_path) {
 
   DiskSpace disk(cfg->queue.path, cfg->server.min_free_space);
   DataBudget data_budget;
-  GatewayContext ctx;
-  ctx.config = cfg;
   ctx.queue = &relay;
   ctx.tls = tls.get();
   ctx.disk = &disk;
@@ -132,7 +187,8 @@ int Serve(const std::string& config_path) {
     return 1;
   }
   // Admin API (SPEC section 7) on the same thread; the token follows SIGHUP reloads.
-  admin::AdminApi admin_api(relay, [&ctx] { return ctx.config; });
+  admin::AdminApi admin_api(
+      relay, [&ctx] { return ctx.config; }, &control);
   admin::AdminServer admin_server(io, cfg->admin.listen, [&admin_api](admin::HttpRequest r) {
     return admin_api.Handle(std::move(r));
   });
@@ -143,7 +199,7 @@ int Serve(const std::string& config_path) {
   }
   log::Info("started")
       .kv("version", SW_VERSION_STRING)
-      .kv("domains", cfg->domains.size())
+      .kv("domains", effective->domains.size())
       .kv("queued", relay.size());
 
   asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
@@ -164,9 +220,8 @@ int Serve(const std::string& config_path) {
         if (sig == SIGHUP) {
           try {
             auto fresh = std::make_shared<const config::Config>(config::LoadConfig(config_path));
-            ctx.config = fresh;
-            relay.SetConfig(fresh);
-            log::Info("reloaded").kv("domains", fresh->domains.size());
+            control.SetFileConfig(fresh);  // publishes file + provisioned domains
+            log::Info("reloaded").kv("domains", ctx.config->domains.size());
           } catch (const config::ConfigError& e) {
             log::Error("reload_failed").kv("reason", e.problems().empty() ? "" : e.problems()[0]);
           }
@@ -182,6 +237,7 @@ int Serve(const std::string& config_path) {
       };
   signals.async_wait(on_signal);
   io.run();
+  if (loader.joinable()) loader.join();
   if (pipeline) pipeline->Stop();  // joins scanner threads while `io` still exists
   log::Info("stopped").kv("queued", relay.size());
   return 0;

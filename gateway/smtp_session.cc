@@ -390,6 +390,16 @@ void SmtpSession::DoRcpt(std::string_view args) {
     return;
   }
   auto dit = r.domain_literal ? cfg_->domains.end() : cfg_->domains.find(r.domain);
+  // A deleted domain is not served (its queued mail still drains); a pending one waits for
+  // its ownership check (SPEC section 10).
+  if (dit != cfg_->domains.end() && dit->second.state == config::DomainState::kDeleted)
+    dit = cfg_->domains.end();
+  if (dit != cfg_->domains.end() && dit->second.state == config::DomainState::kPending) {
+    reject(450, "4.7.1 <" + r.address + ">: Recipient domain is not verified yet",
+           "domain pending verification");
+    metrics::Rejected("domain_pending");
+    return;
+  }
   if (dit == cfg_->domains.end()) {
     reject(554, "5.7.1 <" + r.address + ">: Relay access denied", "relay access denied");
     metrics::Rejected("relay_denied");

@@ -87,7 +87,7 @@ class AdminApiTest : public ::testing::Test {
         [](const config::DomainConfig&) { return std::make_unique<DownDestination>(); });
     ASSERT_TRUE(queue_->Load().ok());
     api_ = std::make_unique<AdminApi>(
-        *queue_, [this] { return config_; }, registry_);
+        *queue_, [this] { return config_; }, nullptr, registry_);
   }
 
   std::string Accept(const std::string& rcpt, const std::string& subject) {

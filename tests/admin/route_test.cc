@@ -44,14 +44,38 @@ TEST(RouteTest, MatchesEveryEndpoint) {
 }
 
 TEST(RouteTest, UnknownPathsAndActions) {
-  for (const char* t : {"/", "/api", "/api/v1", "/api/v2/queue", "/api/v1/queue/ID/delete",
-                        "/api/v1/queue/ID/flush/more", "/api/v1/domains/x.test/bounce",
-                        "/api/v1/domains/x.test/delete", "/api/v1/domains/x.test",
-                        "/api/v1/domains", "/healthz/x", "/metricsx", "/api//v1/queue"}) {
+  for (const char* t :
+       {"/", "/api", "/api/v1", "/api/v2/queue", "/api/v1/queue/ID/delete",
+        "/api/v1/queue/ID/flush/more", "/api/v1/domains/x.test/bounce",
+        "/api/v1/domains/x.test/delete", "/api/v1/domains/x.test/more/x", "/api/v1/resellers/r/x",
+        "/api/v1/tokenz", "/healthz/x", "/metricsx", "/api//v1/queue"}) {
     EXPECT_EQ(Parse(t).endpoint, Endpoint::kUnknown) << t;
   }
   EXPECT_TRUE(Parse("/api/v2/queue").api) << "anything under /api/ needs the token";
   EXPECT_FALSE(Parse("/apix").api);
+}
+
+TEST(RouteTest, ProvisioningEndpoints) {
+  EXPECT_EQ(Parse("/api/v1/resellers").endpoint, Endpoint::kResellers);
+  EXPECT_EQ(Parse("/api/v1/resellers/r_1").endpoint, Endpoint::kReseller);
+  EXPECT_EQ(Parse("/api/v1/resellers/r_1").id, "r_1");
+  EXPECT_EQ(Parse("/api/v1/customers").endpoint, Endpoint::kCustomers);
+  EXPECT_EQ(Parse("/api/v1/customers/c_1").endpoint, Endpoint::kCustomer);
+  EXPECT_EQ(Parse("/api/v1/domains").endpoint, Endpoint::kDomains);
+  EXPECT_EQ(Parse("/api/v1/domains:batch").endpoint, Endpoint::kDomainsBatch);
+  Route d = Parse("/api/v1/domains/Shop.Example.");
+  EXPECT_EQ(d.endpoint, Endpoint::kDomain);
+  EXPECT_EQ(d.id, "shop.example") << "names are case-insensitive, one trailing dot dropped";
+  EXPECT_EQ(Parse("/api/v1/domains/a.test/status").endpoint, Endpoint::kDomainStatus);
+  EXPECT_EQ(Parse("/api/v1/domains/a.test/verify").endpoint, Endpoint::kDomainVerify);
+  EXPECT_EQ(Parse("/api/v1/tokens").endpoint, Endpoint::kTokens);
+  EXPECT_EQ(Parse("/api/v1/tokens/t_1").endpoint, Endpoint::kToken);
+  EXPECT_EQ(Parse("/api/v1/audit?after=3").endpoint, Endpoint::kAudit);
+  EXPECT_TRUE(MethodAllowed(Endpoint::kDomain, "PATCH"));
+  EXPECT_FALSE(MethodAllowed(Endpoint::kDomain, "POST"));
+  EXPECT_FALSE(MethodAllowed(Endpoint::kToken, "GET"));
+  EXPECT_FALSE(MethodAllowed(Endpoint::kDomains, "GET, POST"));
+  EXPECT_STREQ(AllowedMethods(Endpoint::kDomains), "GET, POST");
 }
 
 TEST(RouteTest, ParsesAndDecodesTheQuery) {

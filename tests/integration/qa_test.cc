@@ -14,6 +14,7 @@
 #include "filters/json.h"
 #include "qa/scan_request.h"
 #include "tests/integration/harness/gateway_process.h"
+#include "tests/integration/harness/message_text.h"
 #include "tests/integration/harness/mime_mail.h"
 #include "tests/integration/harness/scanners.h"
 #include "tests/integration/harness/smtp_client.h"
@@ -68,6 +69,15 @@ class QaScanTest : public GatewayTest {
     return path;
   }
 
+  // The fixture tree under tests/fixtures/<relative>, copied with current dates (once per test).
+  std::string Fixtures(const std::string& relative) {
+    std::string root = dir_.File("fixtures");
+    if (!std::filesystem::exists(root)) {
+      EXPECT_EQ(DatedFixtureCopy("qa", root + "/qa"), root + "/qa");
+    }
+    return root + "/" + relative;
+  }
+
   // Runs `spamweeder scan ARGS` with stdout and stderr in separate files.
   CliResult Scan(const std::vector<std::string>& args) {
     static int n = 0;
@@ -96,7 +106,7 @@ TEST_F(QaScanTest, VerdictsMatchTheLiveGatewayOverSmtp) {
   ASSERT_TRUE(StartGateway(QaOptions()));
   std::string report = dir_.File("report.html");
   CliResult cli = Scan({"-c", gw_->config_path(), "--domain", "example.com", "--format", "json",
-                        "--jobs", "3", "--report", report, FixturePath("qa")});
+                        "--jobs", "3", "--report", report, Fixtures("qa")});
   ASSERT_TRUE(cli.status && cli.status->exited && cli.status->code == 0)
       << (cli.status ? cli.status->ToString() : "timeout") << "\n"
       << cli.err;
@@ -175,23 +185,23 @@ TEST_F(QaScanTest, VerdictsMatchTheLiveGatewayOverSmtp) {
 TEST_F(QaScanTest, GatesAndUsageExitStatuses) {
   std::string cfg = WriteConfig();
   // Every spam sample labelled ham: false positives over 0 -> 3.
-  CliResult fp = Scan({"-c", cfg, "--label", "ham", "--max-false-positive", "0", "--quiet",
-                       FixturePath("qa/spam")});
+  CliResult fp = Scan(
+      {"-c", cfg, "--label", "ham", "--max-false-positive", "0", "--quiet", Fixtures("qa/spam")});
   ASSERT_TRUE(fp.status && fp.status->exited) << fp.err;
   EXPECT_EQ(fp.status->code, 3) << fp.out << fp.err;
   EXPECT_NE(fp.err.find("false positives"), std::string::npos) << fp.err;
   // GTUBE and EICAR are caught: detection of at least 50% passes.
   CliResult ok = Scan({"-c", cfg, "--min-detection", "50%", "--max-false-positive", "0", "--format",
-                       "csv", FixturePath("qa")});
+                       "csv", Fixtures("qa")});
   ASSERT_TRUE(ok.status && ok.status->exited) << ok.err;
   EXPECT_EQ(ok.status->code, 0) << ok.out << ok.err;
   EXPECT_EQ(ok.out.rfind("path,label,verdict,score,action,symbols,virus,ms,error\n", 0), 0u);
   EXPECT_NE(ok.err.find("spam detection"), std::string::npos) << ok.err;  // csv: summary on stderr
   // Usage and config errors -> 2.
-  CliResult missing = Scan({"-c", cfg, FixturePath("qa/no-such-dir")});
+  CliResult missing = Scan({"-c", cfg, dir_.File("qa/no-such-dir")});
   ASSERT_TRUE(missing.status && missing.status->exited);
   EXPECT_EQ(missing.status->code, 2) << missing.err;
-  CliResult bad_domain = Scan({"-c", cfg, "--domain", "nowhere.test", FixturePath("qa")});
+  CliResult bad_domain = Scan({"-c", cfg, "--domain", "nowhere.test", Fixtures("qa")});
   ASSERT_TRUE(bad_domain.status && bad_domain.status->exited);
   EXPECT_EQ(bad_domain.status->code, 2) << bad_domain.err;
 }
@@ -200,7 +210,7 @@ TEST_F(QaScanTest, UnreadableFilesAreReportedAndSkipped) {
   std::string cfg = WriteConfig();
   std::string corpus = dir_.File("corpus/ham");
   std::filesystem::create_directories(corpus);
-  ASSERT_TRUE(WriteFile(corpus + "/ok.eml", ReadFixture("qa/ham/plain.eml")));
+  ASSERT_TRUE(WriteFile(corpus + "/ok.eml", WithCurrentDate(ReadFixture("qa/ham/plain.eml"))));
   std::filesystem::create_symlink(dir_.File("gone.eml"), corpus + "/dangling.eml");
   CliResult r = Scan({"-c", cfg, "--format", "csv", dir_.File("corpus")});
   ASSERT_TRUE(r.status && r.status->exited) << r.err;
@@ -303,8 +313,8 @@ std::string ClassMail(const std::string& cls, int i) {
   std::string words = cls == "spam" ? kSpamWords : kHamWords;
   return "From: " + cls + std::to_string(i) + "@" + cls + ".example\r\nTo: user@example.com\r\n" +
          "Subject: " + cls + " number " + std::to_string(i) + "\r\nMessage-ID: <" + cls +
-         std::to_string(i) + "@qa.test>\r\nDate: Thu, 27 Nov 2026 20:00:00 +0000\r\n\r\n" + words +
-         "\r\n" + words + " " + std::to_string(i * 7919) + "\r\n";
+         std::to_string(i) + "@qa.test>\r\nDate: " + CurrentDate() + "\r\n\r\n" + words + "\r\n" +
+         words + " " + std::to_string(i * 7919) + "\r\n";
 }
 
 TEST_F(QaScanTest, TrainTeachesBayesThroughTheController) {
@@ -376,7 +386,7 @@ TEST_F(QaScanTest, HtmlReportRendersInHeadlessChromium) {
   std::string html = std::filesystem::absolute("qa-report.html").string();
   std::string png = std::filesystem::absolute("qa-report.png").string();
   std::filesystem::remove(png);
-  CliResult r = Scan({"-c", cfg, "--quiet", "--report", html, FixturePath("qa")});
+  CliResult r = Scan({"-c", cfg, "--quiet", "--report", html, Fixtures("qa")});
   ASSERT_TRUE(r.status && r.status->exited && r.status->code == 0) << r.err;
   std::string error;
   auto st =

@@ -4,6 +4,7 @@
 
 #include <strings.h>
 
+#include <ctime>
 #include <random>
 
 namespace sw::it {
@@ -34,6 +35,40 @@ size_t CountHeaderFields(const std::string& data, const std::string& name) {
   return n;
 }
 
+std::string CurrentDate() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buf;
+}
+
+std::string WithCurrentDate(const std::string& text) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) break;
+    bool blank = eol == pos || (eol == pos + 1 && text[pos] == '\r');
+    if (blank) break;  // end of the header section: no Date field
+    if (strncasecmp(text.data() + pos, "Date:", 5) == 0) {
+      size_t end = eol;  // keep the line end, replace the value (and any folded lines)
+      if (end > pos && text[end - 1] == '\r') --end;
+      size_t next = eol + 1;
+      while (next < text.size() && (text[next] == ' ' || text[next] == '\t')) {
+        size_t e = text.find('\n', next);
+        if (e == std::string::npos) break;
+        next = e + 1;
+      }
+      std::string ending = text.substr(end, eol + 1 - end);
+      return text.substr(0, pos) + "Date: " + CurrentDate() + ending + text.substr(next);
+    }
+    pos = eol + 1;
+  }
+  bool crlf = text.find("\r\n") != std::string::npos;
+  return "Date: " + CurrentDate() + (crlf ? "\r\n" : "\n") + text;
+}
+
 std::string SimpleMessage(const std::string& marker, const std::string& body) {
   return "From: Sender <sender@client.test>\r\n"
          "To: <user@example.com>\r\n"
@@ -43,7 +78,9 @@ std::string SimpleMessage(const std::string& marker, const std::string& body) {
          "Message-ID: <" +
          marker +
          "@client.test>\r\n"
-         "Date: Fri, 27 Nov 2026 10:00:00 +0000\r\n"
+         "Date: " +
+         CurrentDate() +
+         "\r\n"
          "\r\n" +
          body;
 }

@@ -18,6 +18,14 @@ std::optional<SplitReceived> SplitFirstReceived(const std::string& data);
 // Number of header fields named `name` (case-insensitive) in the header section.
 size_t CountHeaderFields(const std::string& data, const std::string& name);
 
+// Now as an RFC 5322 date (`Mon, 30 Nov 2026 05:22:27 +0000`): every test message carries a
+// current Date so that rspamd's DATE_IN_PAST never decides a verdict.
+std::string CurrentDate();
+
+// `text` with the first `Date:` field of its header section set to CurrentDate() (added when
+// there is none); the body is untouched. CRLF or LF line ends are kept as found.
+std::string WithCurrentDate(const std::string& text);
+
 // A small RFC 5322 message with CRLF lines: From, To, Subject, Message-ID, Date, body.
 // `marker` goes into the Subject and Message-ID so the delivered copy can be found.
 std::string SimpleMessage(const std::string& marker, const std::string& body = "Hello.\r\n");

@@ -3,6 +3,9 @@
 // except ReadFixture.
 #include "tests/integration/harness/mime_mail.h"
 
+#include <filesystem>
+
+#include "tests/integration/harness/message_text.h"
 #include "tests/integration/harness/process.h"
 
 #ifndef SW_SOURCE_DIR
@@ -124,7 +127,9 @@ std::string MailWithAttachment(const std::string& marker, const std::string& fil
          "Message-ID: <" +
          marker +
          "@client.test>\r\n"
-         "Date: Fri, 27 Nov 2026 20:00:00 +0000\r\n"
+         "Date: " +
+         CurrentDate() +
+         "\r\n"
          "MIME-Version: 1.0\r\n"
          "Content-Type: multipart/mixed; boundary=\"" +
          b +
@@ -174,5 +179,23 @@ std::string FixturePath(const std::string& relative) {
 }
 
 std::string ReadFixture(const std::string& relative) { return ReadFile(FixturePath(relative)); }
+
+std::string DatedFixtureCopy(const std::string& relative, const std::string& dest) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path from = FixturePath(relative);
+  fs::create_directories(dest, ec);
+  if (ec) return "";
+  for (auto it = fs::recursive_directory_iterator(from, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    fs::path to = fs::path(dest) / fs::relative(it->path(), from);
+    if (it->is_directory()) {
+      fs::create_directories(to, ec);
+    } else if (it->is_regular_file()) {
+      if (!WriteFile(to.string(), WithCurrentDate(ReadFile(it->path().string())))) return "";
+    }
+  }
+  return ec ? "" : dest;
+}
 
 }  // namespace sw::it

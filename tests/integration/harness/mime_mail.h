@@ -28,5 +28,9 @@ std::string ToCrlf(std::string_view text);
 // Contents of SW_SOURCE_DIR/tests/fixtures/<relative>; empty when missing.
 std::string ReadFixture(const std::string& relative);
 std::string FixturePath(const std::string& relative);
+// Copies the fixture tree `relative` to `dest` (created) with every message's Date set to now
+// (WithCurrentDate); returns `dest`, empty on failure. Fixture mail is dated when it was
+// written; a scan of the copy never depends on the day the suite runs.
+std::string DatedFixtureCopy(const std::string& relative, const std::string& dest);
 
 }  // namespace sw::it

@@ -1,0 +1,47 @@
+// Owns the provisioning endpoints for domains: list/search, create (one or a batch of up to
+// 1,000), get, PATCH with versions, delete (mail drains), status. Fails by HTTP status + JSON.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "admin/http_message.h"
+#include "admin/route.h"
+#include "control/control_plane.h"
+#include "queue/relay_queue.h"
+
+namespace sw::admin {
+
+inline constexpr size_t kMaxBatch = 1000;
+
+class DomainApi {
+ public:
+  DomainApi(control::ControlPlane& control, queue::RelayQueue& queue)
+      : control_(control), queue_(queue) {}
+  // kDomains, kDomainsBatch, kDomain, kDomainStatus, kDomainVerify.
+  HttpResponse Handle(const control::Principal& p, const HttpRequest& req, const Route& r);
+
+ private:
+  HttpResponse List(const control::Principal& p, const Route& r);
+  HttpResponse Create(const control::Principal& p, const HttpRequest& req);
+  HttpResponse Batch(const control::Principal& p, const HttpRequest& req);
+  HttpResponse Patch(const control::Principal& p, const HttpRequest& req,
+                     const control::DomainRecord& d);
+  HttpResponse Delete(const control::Principal& p, const HttpRequest& req,
+                      const control::DomainRecord& d);
+  HttpResponse Status(const control::DomainRecord& d);
+  HttpResponse Verify(const control::Principal& p, const HttpRequest& req,
+                      const control::DomainRecord& d);
+  // Validates one create item; on success fills `out`. `taken` holds names created earlier
+  // in the same batch; `added` counts them per reseller (plan limits).
+  std::optional<HttpResponse> Prepare(const control::Principal& p, boost::json::object item,
+                                      const std::set<std::string>& taken,
+                                      std::map<std::string, uint64_t>& added,
+                                      control::DomainRecord* out);
+
+  control::ControlPlane& control_;
+  queue::RelayQueue& queue_;
+};
+
+}  // namespace sw::admin

@@ -1,0 +1,123 @@
+// Owns the control plane's live state: resellers, customers, tokens and provisioned domains
+// in memory (loaded from a ControlStore), who sees what, atomic audited writes, and the
+// effective domain table published to the SMTP path. Fails by Status; never throws.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "control/control_store.h"
+#include "control/records.h"
+
+namespace sw::control {
+
+// Everything one API write changes; applied all or nothing.
+struct Mutation {
+  struct Audit {
+    std::string action;  // "domain.create", "token.revoke", ...
+    std::string object;  // the object's ID or domain name
+    boost::json::object changes;
+    std::string reseller, customer;  // whose subtree the entry belongs to
+  };
+  std::vector<Reseller> resellers;
+  std::vector<std::string> delete_resellers;
+  std::vector<Customer> customers;
+  std::vector<std::string> delete_customers;
+  std::vector<DomainRecord> domains;  // state kDeleted: a tombstone (queued mail still drains)
+  std::vector<Token> tokens;
+  std::vector<std::string> delete_tokens;
+  std::vector<Audit> audit;
+};
+
+// Receives each new effective config (file config + provisioned domains).
+using PublishFn = std::function<void(std::shared_ptr<const config::Config>)>;
+
+// Runs on one io_context thread (the admin API's and the SMTP sessions').
+class ControlPlane {
+ public:
+  ControlPlane(boost::asio::io_context& io, ControlStore& store,
+               std::shared_ptr<const config::Config> file_config, PublishFn publish);
+
+  // Reads every record; the effective config is then available at once (no publish).
+  Status Load();
+  // SIGHUP: a new config file; publishes the merged table at once.
+  void SetFileConfig(std::shared_ptr<const config::Config> file_config);
+  std::shared_ptr<const config::Config> Effective() const { return effective_; }
+  std::shared_ptr<const config::Config> file_config() const { return file_config_; }
+
+  // The principal of an `sw_...` token; nullopt when unknown or revoked. Records the use.
+  std::optional<Principal> Authenticate(std::string_view token);
+  static Principal OperatorPrincipal();
+
+  // Scope: true when the object is `p`'s account or below it.
+  bool SeesReseller(const Principal& p, const std::string& id) const;
+  bool SeesCustomer(const Principal& p, const std::string& id) const;
+  bool SeesDomain(const Principal& p, const std::string& name) const;
+  bool SeesAccount(const Principal& p, const std::string& account) const;
+  bool SeesAudit(const Principal& p, const boost::json::object& entry) const;
+
+  const Reseller* FindReseller(const std::string& id) const;
+  const Customer* FindCustomer(const std::string& id) const;
+  const Token* FindToken(const std::string& id) const;
+  // A live (not deleted) domain, config-file ones included (as read-only records).
+  std::optional<DomainRecord> FindDomain(const std::string& name) const;
+  const std::map<std::string, Reseller>& resellers() const { return resellers_; }
+  const std::map<std::string, Customer>& customers() const { return customers_; }
+  const std::map<std::string, Token>& tokens() const { return tokens_; }
+  // Live domains in name order (config-file ones included) for which `keep` is true, after
+  // `after`, at most `limit`.
+  std::vector<DomainRecord> ListDomains(const std::string& after, size_t limit,
+                                        const std::function<bool(const DomainRecord&)>& keep) const;
+  // The reseller of a domain's customer ("" for direct customers and the operator's).
+  std::string ResellerOf(const config::DomainConfig& d) const;
+  // Live domains counted against `reseller`'s plan.
+  uint64_t DomainsOf(const std::string& reseller) const;
+  // Whether a customer or reseller still owns something (delete is refused then).
+  bool HasChildren(const std::string& account) const;
+
+  // Writes `m` (one synced store commit), then applies it in memory; the domain table is
+  // published at once, or within kPublishDelay during a burst of writes. Each audit entry gets a
+  // seq, the actor and client IP.
+  Status Apply(const Principal& actor, const std::string& client_ip, Mutation m);
+  // Audit entries visible to `p` with seq > after, oldest first.
+  Status ReadAudit(const Principal& p, uint64_t after, size_t limit,
+                   std::vector<boost::json::object>* out);
+
+  // "r_" / "c_" / "t_" + 16 random hex digits.
+  static std::string NewId(const char* prefix);
+  // A new token text: "sw_" + 43 URL-safe base64 characters (32 random bytes).
+  static std::string NewTokenText();
+  static std::string HashToken(std::string_view token);  // hex SHA-256
+  static int64_t NowMs();
+
+  static constexpr auto kPublishDelay = std::chrono::milliseconds(50);
+
+ private:
+  void SchedulePublish();
+  std::shared_ptr<const config::Config> Build() const;
+
+  boost::asio::io_context& io_;
+  ControlStore& store_;
+  std::shared_ptr<const config::Config> file_config_;
+  std::shared_ptr<const config::Config> effective_;
+  PublishFn publish_;
+  boost::asio::steady_timer publish_timer_;
+  bool publish_pending_ = false;
+  std::chrono::steady_clock::time_point last_publish_{};
+  std::map<std::string, Reseller> resellers_;
+  std::map<std::string, Customer> customers_;
+  std::map<std::string, Token> tokens_;
+  std::unordered_map<std::string, std::string> token_by_hash_;
+  std::map<std::string, DomainRecord> domains_;  // API domains, tombstones included
+  uint64_t audit_seq_ = 0;
+};
+
+}  // namespace sw::control

@@ -1,0 +1,54 @@
+// Owns the control plane's storage interface: tenant, token and domain records as JSON
+// documents by key, and the append-only audit log. Fails by Status; never throws.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace sw::control {
+
+// Record keys are "<kind>/<id>": kind r (reseller), c (customer), d (domain), t (token).
+struct RecordPut {
+  std::string key;
+  std::string json;
+};
+
+// One audit row; `json` is the whole entry as the API shows it (with its seq).
+struct AuditRow {
+  uint64_t seq = 0;
+  std::string json;
+};
+
+// Everything one API write changes, committed atomically and synced to disk.
+struct ChangeSet {
+  std::vector<RecordPut> puts;
+  std::vector<std::string> deletes;
+  std::vector<AuditRow> audit;
+  bool empty() const { return puts.empty() && deletes.empty() && audit.empty(); }
+};
+
+// Implementations: RocksDbControlStore (embedded, default). Nothing above this interface may
+// assume the store is local (a PostgreSQL implementation shares it, SPEC section 13).
+class ControlStore {
+ public:
+  virtual ~ControlStore() = default;
+  // Calls `fn(key, json)` for every record, in key order.
+  virtual Status ScanRecords(
+      const std::function<void(const std::string& key, const std::string& json)>& fn) = 0;
+  // Applies `changes` in one synced write; nothing of it is applied on failure.
+  virtual Status Commit(const ChangeSet& changes) = 0;
+  // Writes `puts` without waiting for the disk (e.g. a token's last-used time).
+  virtual Status PutUnsynced(const std::vector<RecordPut>& puts) = 0;
+  // Audit rows with seq > `after`, oldest first, for which `keep` is true; stops at `limit`.
+  virtual Status ReadAudit(uint64_t after, size_t limit,
+                           const std::function<bool(const std::string& json)>& keep,
+                           std::vector<AuditRow>* out) = 0;
+  // The highest audit seq written so far (0: none).
+  virtual uint64_t LastAuditSeq() = 0;
+};
+
+}  // namespace sw::control

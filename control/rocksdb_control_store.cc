@@ -1,0 +1,118 @@
+// Owns the embedded (RocksDB) ControlStore: records and audit rows in their own database,
+// every commit one synced WriteBatch. Fails by Status (disk full -> kNoSpace).
+#include "control/rocksdb_control_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "queue/rocksdb_log_bridge.h"
+
+namespace sw::control {
+
+namespace {
+
+Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNoSpace() || s.subcode() == rocksdb::Status::kNoSpace)
+    return Status(Status::Code::kNoSpace, s.ToString());
+  if (s.IsNotFound()) return Status(Status::Code::kNotFound, s.ToString());
+  if (s.IsCorruption()) return Status(Status::Code::kCorrupt, s.ToString());
+  return Status(Status::Code::kIoError, s.ToString());
+}
+
+}  // namespace
+
+std::string AuditKey(uint64_t seq) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llX", static_cast<unsigned long long>(seq));
+  return buf;
+}
+
+std::unique_ptr<RocksDbControlStore> RocksDbControlStore::Open(const std::string& path,
+                                                               Status* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) {
+    *error = Status(Status::Code::kIoError, "cannot create " + path + ": " + ec.message());
+    return nullptr;
+  }
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = true;
+  dbo.create_missing_column_families = true;
+  dbo.max_background_jobs = 1;
+  dbo.paranoid_checks = true;
+  dbo.info_log = queue::MakeRocksDbLogBridge();  // no LOG file (see the queue store)
+  dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  rocksdb::ColumnFamilyOptions cfo;
+  cfo.write_buffer_size = 8 << 20;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, cfo}, {"records", cfo}, {"audit", cfo}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(dbo, path, cfs, &handles, &raw);
+  if (!s.ok()) {
+    *error = FromRocks(s);
+    return nullptr;
+  }
+  std::unique_ptr<RocksDbControlStore> store(new RocksDbControlStore());
+  store->db_.reset(raw);
+  store->default_ = handles[0];
+  store->records_ = handles[1];
+  store->audit_ = handles[2];
+  return store;
+}
+
+RocksDbControlStore::~RocksDbControlStore() {
+  if (!db_) return;
+  for (auto* h : {default_, records_, audit_})
+    if (h) db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+Status RocksDbControlStore::ScanRecords(
+    const std::function<void(const std::string&, const std::string&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), records_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) fn(it->key().ToString(), it->value().ToString());
+  return FromRocks(it->status());
+}
+
+Status RocksDbControlStore::Commit(const ChangeSet& changes) {
+  rocksdb::WriteBatch b;
+  for (const auto& p : changes.puts) b.Put(records_, p.key, p.json);
+  for (const auto& k : changes.deletes) b.Delete(records_, k);
+  for (const auto& a : changes.audit) b.Put(audit_, AuditKey(a.seq), a.json);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocks(db_->Write(wo, &b));
+}
+
+Status RocksDbControlStore::PutUnsynced(const std::vector<RecordPut>& puts) {
+  rocksdb::WriteBatch b;
+  for (const auto& p : puts) b.Put(records_, p.key, p.json);
+  return FromRocks(db_->Write(rocksdb::WriteOptions(), &b));
+}
+
+Status RocksDbControlStore::ReadAudit(uint64_t after, size_t limit,
+                                      const std::function<bool(const std::string&)>& keep,
+                                      std::vector<AuditRow>* out) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), audit_));
+  for (it->Seek(AuditKey(after + 1)); it->Valid() && out->size() < limit; it->Next()) {
+    std::string json = it->value().ToString();
+    if (!keep(json)) continue;
+    out->push_back({std::stoull(it->key().ToString(), nullptr, 16), std::move(json)});
+  }
+  return FromRocks(it->status());
+}
+
+uint64_t RocksDbControlStore::LastAuditSeq() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), audit_));
+  it->SeekToLast();
+  if (!it->Valid()) return 0;
+  return std::stoull(it->key().ToString(), nullptr, 16);
+}
+
+}  // namespace sw::control

@@ -1,0 +1,43 @@
+// Owns the embedded (RocksDB) ControlStore: records and audit rows in their own database,
+// every commit one synced WriteBatch. Fails by Status (disk full -> kNoSpace).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "control/control_store.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace sw::control {
+
+class RocksDbControlStore : public ControlStore {
+ public:
+  // Opens (creating) the database at `path`; nullptr with `error` set on failure.
+  static std::unique_ptr<RocksDbControlStore> Open(const std::string& path, Status* error);
+  ~RocksDbControlStore() override;
+
+  Status ScanRecords(
+      const std::function<void(const std::string&, const std::string&)>& fn) override;
+  Status Commit(const ChangeSet& changes) override;
+  Status PutUnsynced(const std::vector<RecordPut>& puts) override;
+  Status ReadAudit(uint64_t after, size_t limit,
+                   const std::function<bool(const std::string&)>& keep,
+                   std::vector<AuditRow>* out) override;
+  uint64_t LastAuditSeq() override;
+
+ private:
+  RocksDbControlStore() = default;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* records_ = nullptr;
+  rocksdb::ColumnFamilyHandle* audit_ = nullptr;
+  rocksdb::ColumnFamilyHandle* default_ = nullptr;
+};
+
+// Audit keys: the seq as 16 hex digits, so key order is seq order.
+std::string AuditKey(uint64_t seq);
+
+}  // namespace sw::control
