@@ -4,12 +4,17 @@
 
 #include <openssl/rand.h>
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "admin/api_reply.h"
 #include "control/domain_json.h"
+#include "control/txt_lookup.h"
 #include "queue/queue_id.h"
 
 namespace sw::admin {
 
+namespace asio = boost::asio;
 namespace json = boost::json;
 using control::DomainRecord;
 using control::Mutation;
@@ -18,6 +23,21 @@ using control::Principal;
 namespace {
 
 HttpResponse NotFound() { return FieldReply(404, "no such domain", ""); }
+
+// Runs the blocking TXT lookup on `pool` and resumes the caller on its own executor. (A plain
+// initiation, not a lambda coroutine with captures: GCC 12 miscompiles those.)
+asio::awaitable<control::TxtAnswer> LookupOffLoop(asio::thread_pool& pool, std::string name,
+                                                  std::vector<config::ListenAddress> servers) {
+  return asio::async_initiate<decltype(asio::use_awaitable), void(control::TxtAnswer)>(
+      [&pool](auto handler, std::string n, std::vector<config::ListenAddress> s) {
+        asio::post(pool, [h = std::move(handler), n = std::move(n), s = std::move(s)]() mutable {
+          control::TxtAnswer a = control::LookupTxt(n, s);
+          auto ex = asio::get_associated_executor(h);
+          asio::post(ex, [h = std::move(h), a = std::move(a)]() mutable { std::move(h)(a); });
+        });
+      },
+      asio::use_awaitable, std::move(name), std::move(servers));
+}
 
 std::string VerificationCode() {
   static const char kHex[] = "0123456789abcdef";
@@ -52,8 +72,6 @@ HttpResponse DomainApi::Handle(const Principal& p, const HttpRequest& req, const
       return Patch(p, req, *d);
     case Endpoint::kDomainStatus:
       return Status(*d);
-    case Endpoint::kDomainVerify:
-      return Verify(p, req, *d);
     default:
       return NotFound();
   }
@@ -246,15 +264,42 @@ HttpResponse DomainApi::Status(const DomainRecord& d) {
                {"queue", std::move(q)}});
 }
 
-HttpResponse DomainApi::Verify(const Principal& p, const HttpRequest& req, const DomainRecord& d) {
-  (void)p;
-  (void)req;
-  if (d.domain.state != config::DomainState::kPending)
-    return JsonReply(200, json::object{{"domain", d.domain.name}, {"state", "active"}});
-  return FieldReply(422,
-                    "TXT record _spamweeder." + d.domain.name +
-                        " does not hold spamweeder-verification=" + d.verification_code,
-                    "verification");
+asio::awaitable<HttpResponse> DomainApi::Verify(Principal p, HttpRequest req, Route r) {
+  auto d = control_.FindDomain(r.id);
+  if (!d || !control_.SeesDomain(p, r.id)) co_return NotFound();
+  if (d->domain.state != config::DomainState::kPending)
+    co_return JsonReply(200, json::object{{"domain", d->domain.name}, {"state", "active"}});
+  std::string name = "_spamweeder." + d->domain.name;
+  auto servers = control_.file_config()->dns.servers;
+  control::TxtAnswer answer = co_await LookupOffLoop(dns_pool_, name, servers);
+  // The domain may have changed while the lookup ran.
+  d = control_.FindDomain(r.id);
+  if (!d || !control_.SeesDomain(p, r.id)) co_return NotFound();
+  if (d->domain.state != config::DomainState::kPending)
+    co_return JsonReply(200, json::object{{"domain", d->domain.name}, {"state", "active"}});
+  std::string want = "spamweeder-verification=" + d->verification_code;
+  bool found = false;
+  for (const auto& t : answer.records) found |= t == want;
+  if (!found) {
+    std::string why = !answer.error.empty()
+                          ? "DNS lookup of " + name + " failed (" + answer.error + "); try again"
+                          : "TXT record " + name + " does not hold " + want;
+    co_return FieldReply(answer.error.empty() ? 422 : 503, why, "verification");
+  }
+  DomainRecord active = *d;
+  active.domain.state = config::DomainState::kActive;
+  active.verification_code.clear();
+  ++active.domain.version;
+  active.updated_ms = control::ControlPlane::NowMs();
+  Mutation m;
+  m.domains.push_back(active);
+  m.audit.push_back({"domain.verify", d->domain.name, json::object{{"state", "active"}},
+                     control_.ResellerOf(d->domain), d->domain.customer});
+  ::sw::Status st = control_.Apply(p, req.client_ip, std::move(m));
+  if (!st.ok()) co_return FieldReply(503, "control store write failed: " + st.message(), "");
+  co_return JsonReply(200, control::DomainView(active));
 }
+
+DomainApi::~DomainApi() { dns_pool_.join(); }
 
 }  // namespace sw::admin

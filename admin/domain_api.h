@@ -2,6 +2,8 @@
 // 1,000), get, PATCH with versions, delete (mail drains), status. Fails by HTTP status + JSON.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <optional>
 #include <set>
@@ -19,8 +21,12 @@ class DomainApi {
  public:
   DomainApi(control::ControlPlane& control, queue::RelayQueue& queue)
       : control_(control), queue_(queue) {}
-  // kDomains, kDomainsBatch, kDomain, kDomainStatus, kDomainVerify.
+  ~DomainApi();
+  // kDomains, kDomainsBatch, kDomain, kDomainStatus.
   HttpResponse Handle(const control::Principal& p, const HttpRequest& req, const Route& r);
+  // kDomainVerify: looks up _spamweeder.<domain> TXT (off the event loop), activates the
+  // domain when it holds the code.
+  boost::asio::awaitable<HttpResponse> Verify(control::Principal p, HttpRequest req, Route r);
 
  private:
   HttpResponse List(const control::Principal& p, const Route& r);
@@ -31,8 +37,6 @@ class DomainApi {
   HttpResponse Delete(const control::Principal& p, const HttpRequest& req,
                       const control::DomainRecord& d);
   HttpResponse Status(const control::DomainRecord& d);
-  HttpResponse Verify(const control::Principal& p, const HttpRequest& req,
-                      const control::DomainRecord& d);
   // Validates one create item; on success fills `out`. `taken` holds names created earlier
   // in the same batch; `added` counts them per reseller (plan limits).
   std::optional<HttpResponse> Prepare(const control::Principal& p, boost::json::object item,
@@ -42,6 +46,7 @@ class DomainApi {
 
   control::ControlPlane& control_;
   queue::RelayQueue& queue_;
+  boost::asio::thread_pool dns_pool_{1};  // blocking resolver calls
 };
 
 }  // namespace sw::admin

@@ -147,6 +147,11 @@ struct DomainConfig {
   uint64_t version = 1;
 };
 
+// Extension (SPEC section 10): resolvers for TXT verification; empty: /etc/resolv.conf.
+struct DnsConfig {
+  std::vector<ListenAddress> servers;  // IPv4 "ip" or "ip:port" (port 53 by default)
+};
+
 struct LogConfig {
   std::string file;  // empty: stderr
 };
@@ -160,6 +165,7 @@ struct Config {
   FiltersConfig filters;
   LogConfig log;
   ProvisioningConfig provisioning;
+  DnsConfig dns;
   std::map<std::string, DomainConfig> domains;  // key: lower-cased domain name
 };
 

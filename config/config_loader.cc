@@ -1,5 +1,6 @@
 // Owns loading SPEC section 3 YAML into a typed Config: every key, default and validation.
 // Fails by throwing ConfigError once with every problem as `FILE:LINE:COL: message`.
+#include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -338,7 +339,8 @@ class Loader {
 
   void LoadRoot(const Entry& root, Config& config) {
     ForEach(root,
-            {"server", "queue", "delivery", "admin", "filters", "log", "provisioning", "domains"},
+            {"server", "queue", "delivery", "admin", "filters", "log", "provisioning", "dns",
+             "domains"},
             [&](const Entry& e) {
               if (e.key == "server") LoadServer(e, config.server);
               if (e.key == "queue") LoadQueue(e, config.queue);
@@ -347,6 +349,7 @@ class Loader {
               if (e.key == "filters") LoadFilters(e, config.filters);
               if (e.key == "log") LoadLog(e, config.log);
               if (e.key == "provisioning") LoadProvisioning(e, config.provisioning);
+              if (e.key == "dns") LoadDns(e, config.dns);
               if (e.key == "domains") LoadDomains(e, config.domains);
             });
     if (admin_listen_loc_.line > 0 && config.admin.listen.port != 0) {
@@ -606,6 +609,28 @@ class Loader {
     ForEach(section, {"path", "require_verification"}, [&](const Entry& e) {
       if (e.key == "path") ReadString(e, p.path, true);
       if (e.key == "require_verification") ReadBool(e, p.require_verification);
+    });
+  }
+
+  void LoadDns(const Entry& section, DnsConfig& dns) {
+    ForEach(section, {"servers"}, [&](const Entry& e) {
+      if (!e.value.IsSequence()) {
+        Problem(e.loc, Quote(e) + ": expected a list such as [\"127.0.0.1:5353\"]");
+        return;
+      }
+      auto items = ReadList(e);
+      if (!items) return;
+      for (const auto& [text, loc] : *items) {
+        std::string t = Trim(text);
+        auto address = ParseListenAddress(t.find(':') == std::string::npos ? t + ":53" : t);
+        in_addr ignored;
+        if (!address || inet_pton(AF_INET, address->host.c_str(), &ignored) != 1) {
+          Problem(loc, Quote(e) + ": bad server `" + text + "` (expected an IPv4 ip or ip:port)");
+          continue;
+        }
+        if (address->port == 0) address->port = 53;
+        dns.servers.push_back(*address);
+      }
     });
   }
 

@@ -74,6 +74,7 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
     if (!d.spam.empty()) y << "    spam: " << d.spam << "\n";
   }
   if (!o.filters_yaml.empty()) y << o.filters_yaml;
+  if (!o.extra_yaml.empty()) y << o.extra_yaml;
   return y.str();
 }
 

@@ -48,6 +48,7 @@ struct GatewayOptions {
   std::string tls_key;
   std::vector<DomainSpec> domains;
   std::string filters_yaml;  // the whole `filters:` section (filter tests); empty: defaults
+  std::string extra_yaml;    // more top-level sections (`provisioning:`, `dns:`), appended
 };
 
 // The YAML text for `opts` with the queue at `queue_path`.
