@@ -3,61 +3,95 @@
 #include "filters/rspamd_response.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cmath>
-
-#include "filters/json.h"
+#include <string>
 
 namespace sw::filters {
 
 namespace {
 
-void AddHeaderValue(const std::string& name, const json::Value& v, FilterResult* r) {
+namespace json = boost::json;
+
+// What the reader of replies always accepted: RFC 8259, nesting up to 64 deep, strings kept as
+// bytes (invalid UTF-8 included). A lone \u surrogate, comments or trailing commas are errors.
+json::parse_options ReplyOptions() {
+  json::parse_options opt;
+  opt.max_depth = 64;
+  opt.allow_invalid_utf8 = true;
+  return opt;
+}
+
+// Member `key` of `v`; nullptr when absent or when `v` is not an object.
+const json::value* Find(const json::value& v, std::string_view key) {
+  const json::object* o = v.if_object();
+  return o ? o->if_contains(key) : nullptr;
+}
+
+// The number `v` holds (integers included), 0 for any other type; "" for a non-string.
+double Number(const json::value& v) {
+  if (const double* d = v.if_double()) return *d;
+  if (const int64_t* i = v.if_int64()) return static_cast<double>(*i);
+  if (const uint64_t* u = v.if_uint64()) return static_cast<double>(*u);
+  return 0;
+}
+
+std::string String(const json::value& v) {
+  const json::string* s = v.if_string();
+  return s ? std::string(*s) : std::string();
+}
+
+void AddHeaderValue(const std::string& name, const json::value& v, FilterResult* r) {
   if (v.is_string()) {
-    r->add_headers.push_back({name, v.AsString()});
+    r->add_headers.push_back({name, String(v)});
   } else if (v.is_object()) {
-    const json::Value* value = v.Find("value");
-    if (value && value->is_string()) r->add_headers.push_back({name, value->AsString()});
-  } else if (v.is_array()) {
-    for (const auto& item : v.items()) AddHeaderValue(name, item, r);
+    const json::value* value = Find(v, "value");
+    if (value && value->is_string()) r->add_headers.push_back({name, String(*value)});
+  } else if (const json::array* items = v.if_array()) {
+    for (const auto& item : *items) AddHeaderValue(name, item, r);
   }
 }
 
 }  // namespace
 
 FilterResult ParseCheckV2(std::string_view text) {
-  json::ParseError err;
-  auto doc = json::Parse(text, &err);
-  if (!doc) {
+  json::parser parser({}, ReplyOptions());
+  boost::system::error_code ec;
+  size_t offset = parser.write(text.data(), text.size(), ec);
+  if (ec) {
     return FilterResult::Failed(
         "rspamd", FilterOutcome::kFailed,
-        "bad JSON at offset " + std::to_string(err.offset) + ": " + err.message);
+        "bad JSON at offset " + std::to_string(offset) + ": " + ec.message());
   }
-  if (!doc->is_object()) {
+  json::value doc = parser.release();
+  if (!doc.is_object()) {
     return FilterResult::Failed("rspamd", FilterOutcome::kFailed, "reply is not a JSON object");
   }
-  const json::Value* score = doc->Find("score");
-  const json::Value* action = doc->Find("action");
-  if (!score || !score->is_number() || !std::isfinite(score->AsNumber()) || !action ||
+  const json::value* score = Find(doc, "score");
+  const json::value* action = Find(doc, "action");
+  if (!score || !score->is_number() || !std::isfinite(Number(*score)) || !action ||
       !action->is_string()) {
     std::string why = "reply without score/action";
-    if (const json::Value* e = doc->Find("error"); e && e->is_string())
-      why = "rspamd error: " + e->AsString();
+    if (const json::value* e = Find(doc, "error"); e && e->is_string())
+      why = "rspamd error: " + String(*e);
     return FilterResult::Failed("rspamd", FilterOutcome::kFailed, why);
   }
   FilterResult r;
   r.filter = "rspamd";
   r.has_score = true;
-  r.score = score->AsNumber();
-  r.action = action->AsString();
-  if (const json::Value* req = doc->Find("required_score")) r.required_score = req->AsNumber();
-  if (const json::Value* skipped = doc->Find("is_skipped")) r.forced = skipped->AsBool();
-  if (const json::Value* subject = doc->Find("subject")) r.subject = subject->AsString();
-  if (const json::Value* symbols = doc->Find("symbols"); symbols && symbols->is_object()) {
-    for (const auto& [key, sym] : symbols->members()) {
+  r.score = Number(*score);
+  r.action = String(*action);
+  if (const json::value* req = Find(doc, "required_score")) r.required_score = Number(*req);
+  if (const json::value* skipped = Find(doc, "is_skipped"))
+    r.forced = skipped->is_bool() && skipped->get_bool();
+  if (const json::value* subject = Find(doc, "subject")) r.subject = String(*subject);
+  if (const json::value* symbols = Find(doc, "symbols"); symbols && symbols->is_object()) {
+    for (const auto& member : symbols->get_object()) {
+      const json::value& sym = member.value();
       Symbol s;
-      const json::Value* name = sym.Find("name");
-      s.name = name && name->is_string() ? name->AsString() : key;
-      if (const json::Value* sc = sym.Find("score")) s.score = sc->AsNumber();
+      const json::value* name = Find(sym, "name");
+      s.name = name && name->is_string() ? String(*name) : std::string(member.key());
+      if (const json::value* sc = Find(sym, "score")) s.score = Number(*sc);
       if (!std::isfinite(s.score)) s.score = 0;
       r.symbols.push_back(std::move(s));
     }
@@ -66,16 +100,17 @@ FilterResult ParseCheckV2(std::string_view text) {
       return a.name < b.name;
     });
   }
-  if (const json::Value* milter = doc->Find("milter"); milter && milter->is_object()) {
-    if (const json::Value* rm = milter->Find("remove_headers"); rm && rm->is_object()) {
-      for (const auto& [name, idx] : rm->members()) {
-        double d = idx.AsNumber(0);
+  if (const json::value* milter = Find(doc, "milter"); milter && milter->is_object()) {
+    if (const json::value* rm = Find(*milter, "remove_headers"); rm && rm->is_object()) {
+      for (const auto& member : rm->get_object()) {
+        double d = Number(member.value());
         int index = std::isfinite(d) && std::fabs(d) < 1000 ? static_cast<int>(d) : 0;
-        r.remove_headers.push_back({name, index});
+        r.remove_headers.push_back({std::string(member.key()), index});
       }
     }
-    if (const json::Value* add = milter->Find("add_headers"); add && add->is_object()) {
-      for (const auto& [name, v] : add->members()) AddHeaderValue(name, v, &r);
+    if (const json::value* add = Find(*milter, "add_headers"); add && add->is_object()) {
+      for (const auto& member : add->get_object())
+        AddHeaderValue(std::string(member.key()), member.value(), &r);
     }
   }
   return r;

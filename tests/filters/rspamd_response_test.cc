@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -106,6 +107,42 @@ TEST(RspamdResponse, BadRepliesFail) {
   FilterResult e = ParseCheckV2(R"({"error": "cannot parse message"})");
   EXPECT_EQ(e.outcome, FilterOutcome::kFailed);
   EXPECT_EQ(e.error, "rspamd error: cannot parse message");
+}
+
+// What the reader accepted before it was Boost.JSON, pinned: the grammar, nesting up to 64,
+// invalid UTF-8 kept as bytes, integers as numbers, overflowing numbers as infinite.
+TEST(RspamdResponse, JsonReaderLimits) {
+  auto reply = [](const std::string& extra) {
+    return ParseCheckV2(R"({"score": 1, "action": "no action")" + extra + "}");
+  };
+  EXPECT_TRUE(reply("").ok());
+  EXPECT_TRUE(reply(R"(, "x": "caf\u00e9 \ud83d\ude00")").ok());
+  FilterResult raw =
+      ParseCheckV2("{\"score\": 1, \"action\": \"no action\", \"subject\": \"a\xff\"}");
+  ASSERT_TRUE(raw.ok()) << raw.error;
+  EXPECT_EQ(raw.subject, "a\xff");
+  std::string deep63 = std::string(63, '[') + std::string(63, ']');  // 64 with the object
+  EXPECT_TRUE(reply(", \"x\": " + deep63).ok());
+  EXPECT_FALSE(reply(", \"x\": [" + deep63 + "]").ok());
+  for (const char* bad : {R"(, "x": "\ud800")", R"(, "x": "\udc00")", R"(, "x": 01)",
+                          R"(, "x": 1.)", R"(, "x": .5)", R"(, "x": +1)", ",", "// c\n"})
+    EXPECT_FALSE(reply(bad).ok()) << bad;
+  EXPECT_FALSE(ParseCheckV2(R"({"score": 1, "action": "no action"} x)").ok());
+  EXPECT_FALSE(ParseCheckV2("").ok());
+
+  FilterResult big = ParseCheckV2(R"({"score": 18446744073709551615, "action": "reject",
+      "required_score": 1e400, "symbols": {"A": {"score": 1e400}, "B": {"score": -3}}})");
+  ASSERT_TRUE(big.ok()) << big.error;
+  EXPECT_EQ(big.score, 18446744073709551615.0);
+  EXPECT_TRUE(std::isinf(big.required_score));
+  ASSERT_EQ(big.symbols.size(), 2u);
+  EXPECT_EQ(big.symbols[0].name, "A");  // an infinite symbol score counts as 0
+  EXPECT_EQ(big.symbols[0].score, 0);
+  EXPECT_EQ(ParseCheckV2(R"({"score": 1e400, "action": "reject"})").outcome,
+            FilterOutcome::kFailed);
+
+  FilterResult e = ParseCheckV2(R"({"score": 1,})");
+  EXPECT_EQ(e.error.rfind("bad JSON at offset 12: ", 0), 0u) << e.error;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // Fails with the gateway's, the CLI's and rspamd's output.
 #include <sys/stat.h>
 
+#include <boost/json.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -11,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "filters/json.h"
 #include "qa/scan_request.h"
 #include "tests/integration/harness/gateway_process.h"
 #include "tests/integration/harness/message_text.h"
@@ -22,7 +22,7 @@
 namespace sw::it {
 namespace {
 
-namespace json = filters::json;
+namespace json = boost::json;
 
 ScannerEnvironment* const g_scanners =
     static_cast<ScannerEnvironment*>(::testing::AddGlobalTestEnvironment(new ScannerEnvironment));
@@ -110,22 +110,24 @@ TEST_F(QaScanTest, VerdictsMatchTheLiveGatewayOverSmtp) {
   ASSERT_TRUE(cli.status && cli.status->exited && cli.status->code == 0)
       << (cli.status ? cli.status->ToString() : "timeout") << "\n"
       << cli.err;
-  json::ParseError perr;
-  auto doc = json::Parse(cli.out, &perr);
-  ASSERT_TRUE(doc) << perr.message << " at " << perr.offset << "\n" << cli.out;
-  const json::Value* messages = doc->Find("messages");
+  boost::system::error_code ec;
+  json::value doc = json::parse(cli.out, ec);
+  ASSERT_FALSE(ec) << ec.message() << "\n" << cli.out;
+  ASSERT_TRUE(doc.is_object()) << cli.out;
+  const json::value* messages = doc.as_object().if_contains("messages");
   ASSERT_TRUE(messages && messages->is_array());
-  ASSERT_EQ(messages->items().size(), 5u) << cli.out;
+  ASSERT_EQ(messages->get_array().size(), 5u) << cli.out;
 
   std::map<std::string, std::string> scan_verdicts;
   size_t sent = 0;
-  for (const auto& m : messages->items()) {
-    std::string path = m.Find("path")->AsString();
-    std::string verdict = m.Find("verdict")->AsString();
-    const json::Value* score = m.Find("score");
+  for (const auto& mv : messages->get_array()) {
+    const json::object& m = mv.as_object();
+    std::string path(m.at("path").as_string());
+    std::string verdict(m.at("verdict").as_string());
+    const json::value* score = m.if_contains("score");
     std::string name = std::filesystem::path(path).filename().string();
     scan_verdicts[name] = verdict;
-    std::string label = m.Find("label")->AsString();
+    std::string label(m.at("label").as_string());
     EXPECT_EQ(label, path.find("/qa/spam/") != std::string::npos ? "spam" : "ham") << path;
 
     // The same message over SMTP with the envelope `scan` assumed.
@@ -147,7 +149,7 @@ TEST_F(QaScanTest, VerdictsMatchTheLiveGatewayOverSmtp) {
 
     EXPECT_EQ(verdict, gw_verdict) << name << "\nscan: " << verdict << "\ngateway: " << line.line;
     if (score && score->is_number() && gw_score) {
-      EXPECT_NEAR(score->AsNumber(), *gw_score, 0.011) << name << "\n" << line.line;
+      EXPECT_NEAR(score->to_number<double>(), *gw_score, 0.011) << name << "\n" << line.line;
     }
     EXPECT_EQ(score && score->is_number(), gw_score.has_value()) << name << "\n" << line.line;
     // The SMTP reply agrees with the verdict.
@@ -158,10 +160,10 @@ TEST_F(QaScanTest, VerdictsMatchTheLiveGatewayOverSmtp) {
     } else {
       EXPECT_EQ(code, 250) << name;
     }
-    const json::Value* virus = m.Find("virus");
+    const json::value* virus = m.if_contains("virus");
     if (name == "eicar.eml") {
       ASSERT_TRUE(virus && virus->is_string());
-      EXPECT_NE(virus->AsString().find("Eicar"), std::string::npos);
+      EXPECT_NE(virus->get_string().find("Eicar"), json::string::npos);
       EXPECT_NE(line.line.find("virus=Eicar"), std::string::npos) << line.line;
       EXPECT_EQ(code, 554);
     }
@@ -171,12 +173,12 @@ TEST_F(QaScanTest, VerdictsMatchTheLiveGatewayOverSmtp) {
   EXPECT_EQ(scan_verdicts["eicar.eml"], "reject");
   EXPECT_EQ(scan_verdicts["plain.eml"], "accept");
 
-  const json::Value* summary = doc->Find("summary");
-  ASSERT_TRUE(summary);
-  EXPECT_EQ(summary->Find("messages")->AsNumber(), 5);
-  EXPECT_EQ(summary->Find("viruses")->AsNumber(), 1);
-  EXPECT_EQ(summary->Find("ham_false_positive")->Find("hits")->AsNumber(), 0);
-  EXPECT_GE(summary->Find("spam_detection")->Find("hits")->AsNumber(), 2);
+  const json::value* summary = doc.as_object().if_contains("summary");
+  ASSERT_TRUE(summary && summary->is_object());
+  EXPECT_EQ(summary->at("messages").to_number<int>(), 5);
+  EXPECT_EQ(summary->at("viruses").to_number<int>(), 1);
+  EXPECT_EQ(summary->at("ham_false_positive").at("hits").to_number<int>(), 0);
+  EXPECT_GE(summary->at("spam_detection").at("hits").to_number<int>(), 2);
   std::string html = ReadFile(report);
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("eicar.eml"), std::string::npos);
