@@ -7,20 +7,21 @@
 #include "admin/bearer_auth.h"
 #include "admin/envelope_json.h"
 #include "admin/header_section.h"
-#include "admin/json_writer.h"
+#include "common/json_text.h"
 #include "common/log.h"
 #include "queue/queue_id.h"
 
 namespace sw::admin {
 
 namespace asio = boost::asio;
+namespace json = boost::json;
 
 namespace {
 
-HttpResponse Json(unsigned status, std::string body) {
+HttpResponse Json(unsigned status, const json::value& body) {
   HttpResponse r;
   r.status = status;
-  r.body = std::move(body);
+  r.body = json_text::Serialize(body);
   r.body.push_back('\n');
   return r;
 }
@@ -60,9 +61,7 @@ unsigned HttpStatusFor(const Status& st) {
 }  // namespace
 
 HttpResponse ErrorResponse(unsigned status, std::string_view message) {
-  JsonWriter w;
-  w.BeginObject().Field("error", message).EndObject();
-  return Json(status, w.Take());
+  return Json(status, json::object{{"error", message}});
 }
 
 AdminApi::AdminApi(queue::RelayQueue& queue, ConfigFn config, control::ControlPlane* control,
@@ -145,9 +144,7 @@ asio::awaitable<HttpResponse> AdminApi::Dispatch(const control::Principal& p,
                                                  const HttpRequest& req, const Route& r) {
   switch (r.endpoint) {
     case Endpoint::kHealthz: {
-      JsonWriter w;
-      w.BeginObject().Field("status", "ok").Field("queued", uint64_t{queue_.size()}).EndObject();
-      co_return Json(200, w.Take());
+      co_return Json(200, json::object{{"status", "ok"}, {"queued", uint64_t{queue_.size()}}});
     }
     case Endpoint::kMetrics: {
       HttpResponse resp;
@@ -234,30 +231,20 @@ HttpResponse AdminApi::List(const control::Principal& p, const Route& r) {
   }
   bool more = envs.size() > limit;
   if (more) envs.resize(limit);
-  JsonWriter w;
-  w.BeginObject().Key("messages").BeginArray();
-  for (const auto& env : envs) WriteMessage(w, env, false);
-  w.EndArray().Key("next");
-  if (more && !envs.empty()) {
-    w.String(envs.back().id);
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-  return Json(200, w.Take());
+  json::array messages;
+  for (const auto& env : envs) messages.push_back(MessageJson(env, false));
+  json::value next = more && !envs.empty() ? json::value(envs.back().id) : json::value(nullptr);
+  return Json(200, json::object{{"messages", std::move(messages)}, {"next", std::move(next)}});
 }
 
 HttpResponse AdminApi::Summary(const control::Principal& p) {
   int64_t now = queue::NowMs();
-  JsonWriter w;
-  w.BeginObject().Key("domains").BeginArray();
+  json::array domains;
   for (const auto& s : queue_.Summary())
-    if (SeesQueuedDomain(p, s.domain)) WriteDomainSummary(w, s, now);
-  w.EndArray();
+    if (SeesQueuedDomain(p, s.domain)) domains.push_back(DomainSummaryJson(s, now));
   // Messages for several domains count once per domain above; this is the queue's size.
-  w.Key("total").BeginObject().Field("messages", uint64_t{queue_.size()}).EndObject();
-  w.EndObject();
-  return Json(200, w.Take());
+  return Json(200, json::object{{"domains", std::move(domains)},
+                                {"total", {{"messages", uint64_t{queue_.size()}}}}});
 }
 
 asio::awaitable<HttpResponse> AdminApi::Show(const control::Principal& p, std::string id) {
@@ -266,18 +253,14 @@ asio::awaitable<HttpResponse> AdminApi::Show(const control::Principal& p, std::s
   if (!found || !SeesMessage(p, *found)) co_return ErrorResponse(404, "no such message: " + id);
   queue::Envelope env = *found;  // the entry may go while the body is read
   auto [st, body] = co_await queue_.Body(id);
-  JsonWriter w;
-  w.BeginObject().Key("message");
-  WriteMessage(w, env, true);
-  w.Key("headers").BeginArray();
+  json::array headers;
   if (st.ok() && body) {
     for (const auto& [name, value] : ParseHeaderSection(*body))
-      w.BeginArray().String(name).String(value).EndArray();
+      headers.push_back(json::array{name, value});
   }
-  w.EndArray();
-  if (!st.ok()) w.Field("headers_error", st.message());
-  w.EndObject();
-  co_return Json(200, w.Take());
+  json::object doc{{"message", MessageJson(env, true)}, {"headers", std::move(headers)}};
+  if (!st.ok()) doc["headers_error"] = st.message();
+  co_return Json(200, std::move(doc));
 }
 
 asio::awaitable<HttpResponse> AdminApi::ActOnMessage(const control::Principal& p, std::string id,
@@ -300,9 +283,7 @@ asio::awaitable<HttpResponse> AdminApi::ActOnMessage(const control::Principal& p
                           : st.message();
     co_return ErrorResponse(code, msg);
   }
-  JsonWriter w;
-  w.BeginObject().Field("id", id).Field("action", action).Field("result", "ok").EndObject();
-  co_return Json(200, w.Take());
+  co_return Json(200, json::object{{"id", id}, {"action", action}, {"result", "ok"}});
 }
 
 asio::awaitable<HttpResponse> AdminApi::ActOnDomain(const control::Principal& p, std::string domain,
@@ -320,13 +301,8 @@ asio::awaitable<HttpResponse> AdminApi::ActOnDomain(const control::Principal& p,
   if (!configured && !queued) co_return ErrorResponse(404, "no such domain: " + domain);
   size_t n = co_await queue_.ActOnDomain(domain, *act);
   log::Info("admin_action").kv("domain", domain).kv("action", action).kv("messages", n);
-  JsonWriter w;
-  w.BeginObject()
-      .Field("domain", domain)
-      .Field("action", action)
-      .Field("messages", uint64_t{n})
-      .EndObject();
-  co_return Json(200, w.Take());
+  co_return Json(200,
+                 json::object{{"domain", domain}, {"action", action}, {"messages", uint64_t{n}}});
 }
 
 }  // namespace sw::admin

@@ -27,62 +27,54 @@ const char* RcptStateName(queue::RcptState s) {
   return "pending";
 }
 
-void WriteMessage(JsonWriter& w, const queue::Envelope& env, bool detail) {
-  w.BeginObject();
-  w.Field("id", env.id);
-  w.Field("arrival", Rfc3339(env.arrival_ms));
-  w.Field("size", env.size);
-  w.Field("sender", env.sender);
-  w.Key("recipients").BeginArray();
+boost::json::object MessageJson(const queue::Envelope& env, bool detail) {
+  boost::json::array recipients;
   for (const auto& r : env.recipients) {
-    w.BeginObject();
-    w.Field("address", r.address);
-    w.Field("domain", r.domain);
-    w.Field("state", RcptStateName(r.state));
-    w.Field("last_reply", r.last_reply);
-    w.EndObject();
+    recipients.push_back(boost::json::object{{"address", r.address},
+                                             {"domain", r.domain},
+                                             {"state", RcptStateName(r.state)},
+                                             {"last_reply", r.last_reply}});
   }
-  w.EndArray();
-  w.Field("attempts", env.attempts);
-  w.Key("next_attempt");
-  if (env.next_attempt_ms > 0) {
-    w.String(Rfc3339(env.next_attempt_ms));
-  } else {
-    w.Null();
-  }
-  w.Field("last_error", env.last_error);
-  w.Field("held", env.held);
+  boost::json::object o;
+  o["id"] = env.id;
+  o["arrival"] = Rfc3339(env.arrival_ms);
+  o["size"] = env.size;
+  o["sender"] = env.sender;
+  o["recipients"] = std::move(recipients);
+  o["attempts"] = env.attempts;
+  o["next_attempt"] = env.next_attempt_ms > 0 ? boost::json::value(Rfc3339(env.next_attempt_ms))
+                                              : boost::json::value(nullptr);
+  o["last_error"] = env.last_error;
+  o["held"] = env.held;
   if (detail) {
-    w.Field("client_ip", env.client_ip);
-    w.Field("helo", env.helo);
-    w.Field("smtputf8", env.smtputf8);
-    w.Field("eightbit", env.eightbit);
-    w.Field("delay_warned", env.delay_warned);
+    o["client_ip"] = env.client_ip;
+    o["helo"] = env.helo;
+    o["smtputf8"] = env.smtputf8;
+    o["eightbit"] = env.eightbit;
+    o["delay_warned"] = env.delay_warned;
   }
-  w.EndObject();
+  return o;
 }
 
-void WriteDomainSummary(JsonWriter& w, const queue::DomainSummary& s, int64_t now_ms) {
-  w.BeginObject();
-  w.Field("domain", s.domain);
-  w.Field("up", s.up);
-  w.Field("messages", s.messages);
-  w.Field("bytes", s.bytes);
-  w.Field("held", s.held);
-  w.Key("oldest");
+boost::json::object DomainSummaryJson(const queue::DomainSummary& s, int64_t now_ms) {
+  boost::json::object o;
+  o["domain"] = s.domain;
+  o["up"] = s.up;
+  o["messages"] = s.messages;
+  o["bytes"] = s.bytes;
+  o["held"] = s.held;
   if (s.oldest_arrival_ms > 0) {
-    w.String(Rfc3339(s.oldest_arrival_ms));
-    w.Field("oldest_age_seconds", static_cast<int64_t>(now_ms > s.oldest_arrival_ms
-                                                           ? (now_ms - s.oldest_arrival_ms) / 1000
-                                                           : 0));
+    o["oldest"] = Rfc3339(s.oldest_arrival_ms);
+    o["oldest_age_seconds"] = static_cast<int64_t>(
+        now_ms > s.oldest_arrival_ms ? (now_ms - s.oldest_arrival_ms) / 1000 : 0);
   } else {
-    w.Null();
-    w.Key("oldest_age_seconds").Null();
+    o["oldest"] = nullptr;
+    o["oldest_age_seconds"] = nullptr;
   }
-  w.Key("age_buckets").BeginObject();
-  for (int i = 0; i < 6; ++i) w.Field(kAgeBucketNames[i], s.age_buckets[i]);
-  w.EndObject();
-  w.EndObject();
+  boost::json::object buckets;
+  for (int i = 0; i < 6; ++i) buckets[kAgeBucketNames[i]] = s.age_buckets[i];
+  o["age_buckets"] = std::move(buckets);
+  return o;
 }
 
 }  // namespace sw::admin

@@ -2,14 +2,18 @@
 // summary as text, JSON or CSV. Pure formatting to a stream; nothing here fails.
 #include "qa/scan_output.h"
 
+#include <boost/json.hpp>
 #include <cstdio>
+#include <cstdlib>
 
-#include "common/json_string.h"
+#include "common/json_text.h"
 #include "filters/policy.h"
 
 namespace sw::qa {
 
 namespace {
+
+namespace json = boost::json;
 
 std::string Fixed(double v, int decimals) {
   char buf[64];
@@ -23,13 +27,99 @@ std::string OptText(const std::optional<double>& s) {
   return s ? filters::FormatScore(*s) : "unset";
 }
 
-std::string JsonNumber(double v) { return Fixed(v, 4); }
+// `v` as the text shows it with `decimals` places, read back ("-0.0000" as 0): the JSON
+// holds the numbers it held when it was written with printf.
+double Rounded(double v, int decimals) {
+  return std::strtod(Fixed(v, decimals).c_str(), nullptr) + 0.0;
+}
 
-std::string JsonOpt(const std::optional<double>& v) { return v ? JsonNumber(*v) : "null"; }
+json::value JsonNumber(double v) { return Rounded(v, 4); }
 
-void JsonRate(std::ostream& out, const Rate& r) {
-  out << "{\"hits\":" << r.hits << ",\"total\":" << r.total << ",\"rate\":" << JsonNumber(r.value())
-      << "}";
+json::value JsonOpt(const std::optional<double>& v) {
+  return v ? JsonNumber(*v) : json::value(nullptr);
+}
+
+json::value JsonLabel(Label label) {
+  return label == Label::kUnknown ? json::value(nullptr) : json::value(LabelName(label));
+}
+
+json::value JsonOptString(const std::string& s) {
+  return s.empty() ? json::value(nullptr) : json::value(s);
+}
+
+json::object JsonRate(const Rate& r) {
+  return {{"hits", r.hits}, {"total", r.total}, {"rate", JsonNumber(r.value())}};
+}
+
+json::object RowJson(const ScanRow& r) {
+  json::array symbols;
+  for (const auto& sym : r.symbols) {
+    if (symbols.size() == kRowSymbols) break;
+    symbols.push_back(json::object{{"name", sym.name}, {"score", JsonNumber(sym.score)}});
+  }
+  json::object o;
+  o["path"] = r.path;
+  o["group"] = r.group;
+  o["label"] = JsonLabel(r.label);
+  o["verdict"] = r.verdict;
+  o["reason"] = r.reason;
+  o["score"] = JsonOpt(r.score);
+  o["action"] = r.action;
+  o["symbols"] = std::move(symbols);
+  o["virus"] = JsonOptString(r.virus);
+  o["ms"] = Rounded(r.ms, 2);
+  o["error"] = JsonOptString(r.error);
+  return o;
+}
+
+json::object SummaryJson(const ScanSummary& s, const PolicyInfo& p) {
+  json::object o;
+  o["domain"] = p.domain;
+  o["tag_score"] = JsonOpt(p.tag_score);
+  o["reject_score"] = JsonOpt(p.reject_score);
+  o["messages"] = s.messages;
+  o["errors"] = s.errors;
+  json::object counts;
+  for (const auto& [label, verdicts] : s.counts) {
+    json::object by_verdict;
+    for (const auto& [verdict, n] : verdicts) by_verdict[verdict] = n;
+    counts[label.empty() ? "unlabelled" : label] = std::move(by_verdict);
+  }
+  o["counts"] = std::move(counts);
+  o["spam_detection"] = JsonRate(s.spam_detection);
+  o["ham_false_positive"] = JsonRate(s.ham_false_positive);
+  o["viruses"] = s.viruses;
+  o["tempfails"] = s.tempfails;
+  o["wall_seconds"] = JsonNumber(s.wall_seconds);
+  o["throughput"] = JsonNumber(s.throughput);
+  o["scan_ms"] = {{"p50", Rounded(s.p50_ms, 2)},
+                  {"p95", Rounded(s.p95_ms, 2)},
+                  {"p99", Rounded(s.p99_ms, 2)},
+                  {"max", Rounded(s.max_ms, 2)}};
+  json::object groups;
+  for (const auto& [name, g] : s.groups)
+    groups[name] = {{"label", JsonLabel(g.label)}, {"detected", JsonRate(g.detected)}};
+  o["groups"] = std::move(groups);
+  json::array thresholds;
+  for (const auto& t : s.thresholds) {
+    json::object by_group;
+    for (const auto& [name, r] : t.groups) by_group[name] = JsonRate(r);
+    thresholds.push_back(json::object{{"threshold", JsonNumber(t.threshold)},
+                                      {"spam", JsonRate(t.spam)},
+                                      {"ham", JsonRate(t.ham)},
+                                      {"groups", std::move(by_group)}});
+  }
+  o["thresholds"] = std::move(thresholds);
+  o["suggested_tag_score"] = JsonOpt(s.suggested_tag);
+  o["suggested_reject_score"] = JsonOpt(s.suggested_reject);
+  json::object by_ham_group;
+  for (const auto& [name, g] : s.suggested_by_ham_group) {
+    by_ham_group[name] = {{"tag_score", JsonNumber(g.tag)},
+                          {"spam_detection", JsonRate(g.spam_detection)},
+                          {"false_positives", JsonRate(g.false_positives)}};
+  }
+  o["suggested_by_ham_group"] = std::move(by_ham_group);
+  return o;
 }
 
 }  // namespace
@@ -40,8 +130,6 @@ std::optional<Format> ParseFormat(std::string_view s) {
   if (s == "csv") return Format::kCsv;
   return std::nullopt;
 }
-
-std::string JsonString(std::string_view s) { return json::Quote(s); }
 
 std::string CsvField(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
@@ -127,89 +215,14 @@ void WriteSummary(std::ostream& out, Format format, const ScanSummary& s, const 
 
 void WriteJson(std::ostream& out, const std::vector<ScanRow>& rows, const ScanSummary& s,
                const PolicyInfo& p) {
+  // One message per line, then the summary: greppable without a JSON tool.
   out << "{\"messages\":[";
   bool first = true;
   for (const auto& r : rows) {
-    out << (first ? "\n" : ",\n");
+    out << (first ? "\n" : ",\n") << json_text::Serialize(RowJson(r));
     first = false;
-    out << "{\"path\":" << JsonString(r.path) << ",\"group\":" << JsonString(r.group)
-        << ",\"label\":" << (r.label == Label::kUnknown ? "null" : JsonString(LabelName(r.label)))
-        << ",\"verdict\":" << JsonString(r.verdict) << ",\"reason\":" << JsonString(r.reason)
-        << ",\"score\":" << JsonOpt(r.score) << ",\"action\":" << JsonString(r.action)
-        << ",\"symbols\":[";
-    size_t k = 0;
-    for (const auto& sym : r.symbols) {
-      if (k == kRowSymbols) break;
-      out << (k++ ? "," : "") << "{\"name\":" << JsonString(sym.name)
-          << ",\"score\":" << JsonNumber(sym.score) << "}";
-    }
-    out << "],\"virus\":" << (r.virus.empty() ? "null" : JsonString(r.virus))
-        << ",\"ms\":" << Fixed(r.ms, 2)
-        << ",\"error\":" << (r.error.empty() ? "null" : JsonString(r.error)) << "}";
   }
-  out << "\n],\n\"summary\":{\"domain\":" << JsonString(p.domain)
-      << ",\"tag_score\":" << JsonOpt(p.tag_score)
-      << ",\"reject_score\":" << JsonOpt(p.reject_score) << ",\"messages\":" << s.messages
-      << ",\"errors\":" << s.errors << ",\"counts\":{";
-  bool fl = true;
-  for (const auto& [label, verdicts] : s.counts) {
-    out << (fl ? "" : ",") << JsonString(label.empty() ? "unlabelled" : label) << ":{";
-    fl = false;
-    bool fv = true;
-    for (const auto& [verdict, n] : verdicts) {
-      out << (fv ? "" : ",") << JsonString(verdict) << ":" << n;
-      fv = false;
-    }
-    out << "}";
-  }
-  out << "},\"spam_detection\":";
-  JsonRate(out, s.spam_detection);
-  out << ",\"ham_false_positive\":";
-  JsonRate(out, s.ham_false_positive);
-  out << ",\"viruses\":" << s.viruses << ",\"tempfails\":" << s.tempfails
-      << ",\"wall_seconds\":" << JsonNumber(s.wall_seconds)
-      << ",\"throughput\":" << JsonNumber(s.throughput)
-      << ",\"scan_ms\":{\"p50\":" << Fixed(s.p50_ms, 2) << ",\"p95\":" << Fixed(s.p95_ms, 2)
-      << ",\"p99\":" << Fixed(s.p99_ms, 2) << ",\"max\":" << Fixed(s.max_ms, 2) << "},\"groups\":{";
-  bool fg = true;
-  for (const auto& [name, g] : s.groups) {
-    out << (fg ? "" : ",") << JsonString(name)
-        << ":{\"label\":" << (g.label == Label::kUnknown ? "null" : JsonString(LabelName(g.label)))
-        << ",\"detected\":";
-    JsonRate(out, g.detected);
-    out << "}";
-    fg = false;
-  }
-  out << "},\"thresholds\":[";
-  for (size_t i = 0; i < s.thresholds.size(); ++i) {
-    const auto& t = s.thresholds[i];
-    out << (i ? "," : "") << "{\"threshold\":" << JsonNumber(t.threshold) << ",\"spam\":";
-    JsonRate(out, t.spam);
-    out << ",\"ham\":";
-    JsonRate(out, t.ham);
-    out << ",\"groups\":{";
-    bool fg2 = true;
-    for (const auto& [name, r] : t.groups) {
-      out << (fg2 ? "" : ",") << JsonString(name) << ":";
-      JsonRate(out, r);
-      fg2 = false;
-    }
-    out << "}}";
-  }
-  out << "],\"suggested_tag_score\":" << JsonOpt(s.suggested_tag)
-      << ",\"suggested_reject_score\":" << JsonOpt(s.suggested_reject)
-      << ",\"suggested_by_ham_group\":{";
-  bool fs = true;
-  for (const auto& [name, g] : s.suggested_by_ham_group) {
-    out << (fs ? "" : ",") << JsonString(name) << ":{\"tag_score\":" << JsonNumber(g.tag)
-        << ",\"spam_detection\":";
-    JsonRate(out, g.spam_detection);
-    out << ",\"false_positives\":";
-    JsonRate(out, g.false_positives);
-    out << "}";
-    fs = false;
-  }
-  out << "}}}\n";
+  out << "\n],\n\"summary\":" << json_text::Serialize(SummaryJson(s, p)) << "}\n";
 }
 
 }  // namespace sw::qa

@@ -25,8 +25,7 @@ struct PolicyInfo {
 // How many symbols a row names.
 inline constexpr size_t kRowSymbols = 5;
 
-std::string JsonString(std::string_view s);  // quoted, escaped, invalid UTF-8 bytes as U+FFFD
-std::string CsvField(std::string_view s);    // quoted when it holds , " CR LF
+std::string CsvField(std::string_view s);  // quoted when it holds , " CR LF
 std::string SymbolList(const ScanRow& row, size_t n = kRowSymbols);  // "A(3.10),B(1.00)"
 std::string Percent(const Rate& r);                                  // "95.12% (780/820)"
 
@@ -34,7 +33,8 @@ std::string Percent(const Rate& r);                                  // "95.12% 
 // csv: a header line and one line per message (the summary goes to `summary_out` as text).
 void WriteRows(std::ostream& out, Format format, const std::vector<ScanRow>& rows);
 void WriteSummary(std::ostream& out, Format format, const ScanSummary& s, const PolicyInfo& p);
-// The JSON document of rows and summary (format json).
+// The JSON document of rows and summary (format json): one message per line; numbers rounded
+// as the text shows them (scores and rates to 4 places, milliseconds to 2).
 void WriteJson(std::ostream& out, const std::vector<ScanRow>& rows, const ScanSummary& s,
                const PolicyInfo& p);
 

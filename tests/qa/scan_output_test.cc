@@ -1,9 +1,10 @@
-// Tests scan output: JSON and CSV escaping, the text/CSV/JSON rows and the argument parser of
+// Tests scan output: CSV escaping, the text/CSV/JSON rows and the argument parser of
 // `spamweeder scan` (rates, formats, usage errors). Fails with an assertion.
 #include "qa/scan_output.h"
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <sstream>
 
 #include "qa/progress_bar.h"
@@ -22,13 +23,6 @@ ScanRow Sample() {
   r.symbols = {{"BAYES_SPAM", 5.1}, {"MISSING_MID", 2.5}};
   r.ms = 12.34;
   return r;
-}
-
-TEST(JsonStringTest, EscapesControlsQuotesAndBadUtf8) {
-  EXPECT_EQ(JsonString("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
-  EXPECT_EQ(JsonString("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
-  EXPECT_EQ(JsonString("bad\xff"), "\"bad\\ufffd\"");
-  EXPECT_EQ(JsonString("\xc3"), "\"\\ufffd\"");
 }
 
 TEST(CsvFieldTest, QuotesOnlyWhenNeeded) {
@@ -57,14 +51,37 @@ TEST(WriteJsonTest, RowsAndSummary) {
   std::ostringstream out;
   WriteJson(out, rows, s, {"example.com", 6.0, std::nullopt});
   std::string j = out.str();
-  EXPECT_NE(j.find("\"path\":\"spam/a,\\\"b\\\".eml\""), std::string::npos) << j;
-  EXPECT_NE(j.find("\"score\":7.2500"), std::string::npos) << j;
-  EXPECT_NE(j.find("\"symbols\":[{\"name\":\"BAYES_SPAM\",\"score\":5.1000}"), std::string::npos);
-  EXPECT_NE(j.find("\"virus\":null"), std::string::npos);
-  EXPECT_NE(j.find("\"tag_score\":6.0000,\"reject_score\":null"), std::string::npos) << j;
-  EXPECT_NE(j.find("\"spam_detection\":{\"hits\":1,\"total\":1,\"rate\":1.0000}"),
+  EXPECT_EQ(j.rfind("{\"messages\":[\n{\"path\":\"spam/a,\\\"b\\\".eml\",\"group\":", 0), 0u) << j;
+  EXPECT_NE(j.find("\"score\":7.25,"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"symbols\":[{\"name\":\"BAYES_SPAM\",\"score\":5.1}"), std::string::npos);
+  EXPECT_NE(j.find("\"virus\":null,\"ms\":12.34,\"error\":null}\n],\n\"summary\":{"),
             std::string::npos)
       << j;
+  EXPECT_NE(j.find("\"tag_score\":6,\"reject_score\":null"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"spam_detection\":{\"hits\":1,\"total\":1,\"rate\":1}"), std::string::npos)
+      << j;
+  EXPECT_EQ(j.substr(j.size() - 4), "}}}\n") << j;
+}
+
+TEST(WriteJsonTest, RoundsNumbersAndKeepsTheTextValid) {
+  ScanRow r = Sample();
+  r.path = "spam/Gr\xfc\xdf.eml";  // Latin-1 file name
+  r.score = 1.0 / 3;
+  r.ms = 0.125;
+  r.error = "rspamd: \x01";
+  std::vector<ScanRow> rows = {r, Sample()};
+  std::ostringstream out;
+  WriteJson(out, rows, Summarize(rows, 0), {"example.com", std::nullopt, std::nullopt});
+  std::string j = out.str();
+  EXPECT_NE(j.find("\"path\":\"spam/Gr\xef\xbf\xbd\xef\xbf\xbd.eml\""), std::string::npos) << j;
+  EXPECT_NE(j.find("\"score\":0.3333,"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"ms\":0.12,"), std::string::npos) << j;  // as printf("%.2f") rounds
+  EXPECT_NE(j.find("\"error\":\"rspamd: \\u0001\"},\n{"), std::string::npos) << j;  // one per line
+  boost::system::error_code ec;
+  boost::json::value doc = boost::json::parse(j, ec);
+  ASSERT_FALSE(ec) << ec.message() << "\n" << j;
+  EXPECT_EQ(doc.at("messages").as_array().size(), 2u);
+  EXPECT_EQ(doc.at("summary").at("messages").to_number<int>(), 2);
 }
 
 TEST(ParseRateTest, FractionsAndPercent) {
