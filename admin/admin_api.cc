@@ -176,9 +176,11 @@ asio::awaitable<HttpResponse> AdminApi::Dispatch(const control::Principal& p,
     case Endpoint::kDomainsBatch:
     case Endpoint::kDomain:
     case Endpoint::kDomainStatus:
-    case Endpoint::kDomainVerify:
       if (!domains_) break;
       co_return domains_->Handle(p, req, r);
+    case Endpoint::kDomainVerify:
+      if (!domains_) break;
+      co_return co_await domains_->Verify(p, req, r);
     case Endpoint::kUnknown:
       break;
   }

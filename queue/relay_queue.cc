@@ -123,10 +123,9 @@ void RelayQueue::SetConfig(std::shared_ptr<const config::Config> config) {
       if (auto relay = config::ParseDestination(config_->delivery.outbound_relay))
         dc.destinations = {*relay};
     }
-    if (d.dest) {
-      d.dest->Close();
-      retired_.push_back(std::move(d.dest));
-    }
+    // Deliveries and probes in flight hold their own reference: the old destination is
+    // freed when the last of them finishes (no longer kept for the life of the process).
+    if (d.dest) d.dest->Close();
     d.dest = factory_(dc);
     log::Info("domain_reconfigured").kv("domain", name).kv("configured", is);
   }
@@ -302,7 +301,10 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
   }
   routing::DeliveryResult res;
   DomainState* d = Domain(domain);
-  if (d && !msg.recipients.empty()) res = co_await d->dest->Deliver(msg);
+  if (d && !msg.recipients.empty()) {
+    std::shared_ptr<routing::Destination> dest = d->dest;  // survives a reload meanwhile
+    res = co_await dest->Deliver(msg);
+  }
   // Re-find everything: the maps may have changed while we waited.
   d = Domain(domain);
   it = messages_.find(id);
@@ -506,7 +508,8 @@ asio::awaitable<void> RelayQueue::ProbeLoop(std::string domain, uint64_t gen) {
     d = current();
     if (!d) co_return;
     if (ec) continue;  // timer re-armed by someone else: wait again
-    routing::ProbeResult pr = co_await d->dest->Probe();
+    std::shared_ptr<routing::Destination> dest = d->dest;  // survives a reload meanwhile
+    routing::ProbeResult pr = co_await dest->Probe();
     d = current();
     if (!d) co_return;
     if (pr.up) {

@@ -95,7 +95,7 @@ class RelayQueue {
   };
   struct DomainState {
     std::string name;
-    std::unique_ptr<routing::Destination> dest;
+    std::shared_ptr<routing::Destination> dest;
     std::set<std::string> ready;     // IDs eligible now, ordered = arrival order
     std::set<std::string> inflight;  // IDs being delivered to this domain now
     bool up = true;
@@ -134,7 +134,6 @@ class RelayQueue {
   QueueIdGenerator ids_;
   std::map<std::string, Entry> messages_;  // ordered by ID = arrival
   std::map<std::string, DomainState> domains_;
-  std::vector<std::unique_ptr<routing::Destination>> retired_;           // replaced by a reload
   std::multimap<int64_t, std::pair<std::string, std::string>> waiting_;  // due -> (id, dom)
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer sweep_;
