@@ -134,6 +134,7 @@ inline constexpr std::string_view kRejectReasons[] = {"relay_denied",
                                                       "spam",
                                                       "virus",
                                                       "filter_failure",
+                                                      "invalid_helo",
                                                       "other"};
 // Counts one rejection in spamweeder_rejected_total{reason}.
 void Rejected(std::string_view reason);

@@ -4,8 +4,11 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
+
+#include "common/header_text.h"
 
 namespace sw::filters {
 
@@ -92,19 +95,18 @@ std::string NormalizeHeaderValue(std::string_view value) {
   std::string out;
   bool first = true;
   for (auto line : lines) {
-    std::string clean;
-    for (char c : line)
-      if (c != '\0') clean.push_back(c);
-    bool blank = clean.find_first_not_of(" \t") == std::string::npos;
     if (first) {
-      out = clean;
+      out = HeaderText(line);
       first = false;
       continue;
     }
-    if (blank) continue;  // a whitespace-only continuation line is not allowed
+    size_t text = line.find_first_not_of(" \t");
+    if (text == std::string_view::npos) continue;  // no whitespace-only continuation line
+    // The fold's own whitespace stays (bounded); the text passes the one sanitiser.
+    std::string_view fold = line.substr(0, std::min<size_t>(text, 8));
     out += "\r\n";
-    if (!IsWsp(clean[0])) out += '\t';
-    out += clean;
+    out += fold.empty() ? std::string_view("\t") : fold;
+    out += HeaderText(line.substr(text));
   }
   return out;
 }

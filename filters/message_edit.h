@@ -19,7 +19,9 @@ std::string ApplyHeaderChanges(std::string_view message, const Verdict& verdict)
 // True when `name` is a valid header field name (RFC 5322 ftext, 1..100 octets).
 bool ValidHeaderName(std::string_view name);
 
-// `value` with every line break made CRLF + a whitespace continuation; NULs and stray CRs gone.
+// `value` with every line break made CRLF + a whitespace continuation (whitespace-only lines
+// dropped), and the text of each line through HeaderText: no control byte but the folds' own
+// whitespace, at most kMaxHeaderText octets a line.
 std::string NormalizeHeaderValue(std::string_view value);
 
 }  // namespace sw::filters

@@ -2,18 +2,15 @@
 // Fails by value: connection errors, HTTP errors, bad JSON and timeouts give kFailed/kTimeout.
 #include "filters/rspamd_filter.h"
 
+#include "common/header_text.h"
 #include "filters/rspamd_response.h"
 
 namespace sw::filters {
 
 namespace {
 
-// Header values come from the SMTP session: keep them on one line.
-std::string OneLine(const std::string& s) {
-  std::string out;
-  for (char c : s) out.push_back(c == '\r' || c == '\n' || c == '\0' ? ' ' : c);
-  return out;
-}
+// Header values come from the SMTP session (or a corpus message): one sanitised line each.
+std::string OneLine(const std::string& s) { return HeaderText(s); }
 
 }  // namespace
 

@@ -2,9 +2,13 @@
 // Fails by result: a ParseError with the RFC 5321 reply the session should send.
 #include "gateway/smtp_command.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+
+#include "common/header_text.h"
 
 namespace sw::gateway {
 namespace {
@@ -86,6 +90,47 @@ bool ValidDomain(std::string_view d) {
     if (++label > 63) return false;
   }
   return label > 0 && d.back() != '-';
+}
+
+// RFC 5321 dcontent: printable US-ASCII but '[', '\\' and ']'.
+bool ValidLiteralContent(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 33 || u > 126 || c == '[' || c == '\\' || c == ']') return false;
+  }
+  return true;
+}
+
+bool IsAsciiAlnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// "[192.0.2.1]" or "[IPv6:2001:db8::1]" (the tag case-insensitive).
+bool ValidHostLiteral(std::string_view s) {
+  if (s.size() < 3 || s.front() != '[' || s.back() != ']') return false;
+  std::string inner(s.substr(1, s.size() - 2));
+  unsigned char addr[16];
+  if (IStartsWith(inner, "IPv6:")) return inet_pton(AF_INET6, inner.c_str() + 5, addr) == 1;
+  return inet_pton(AF_INET, inner.c_str(), addr) == 1;
+}
+
+bool ValidHeloName(std::string_view d) {
+  if (!d.empty() && d.back() == '.') d.remove_suffix(1);
+  if (d.empty() || d.size() > 255 || !IsHeaderText(d, TextCharset::kUtf8)) return false;
+  size_t label = 0;
+  for (size_t i = 0; i < d.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(d[i]);
+    if (c == '.') {
+      if (label == 0 || d[i - 1] == '-') return false;
+      label = 0;
+      continue;
+    }
+    if (!(IsAsciiAlnum(c) || c == '-' || c == '_' || c >= 0x80)) return false;
+    if (label == 0 && c == '-') return false;
+    if (++label > 63) return false;
+  }
+  return d.back() != '-';
 }
 
 struct Path {
@@ -171,7 +216,7 @@ Parsed<Path> ParsePath(std::string_view s, bool allow_null) {
     return r;
   }
   if (domain.front() == '[') {
-    if (domain.back() != ']') {
+    if (domain.back() != ']' || !ValidLiteralContent(domain.substr(1, domain.size() - 2))) {
       r.error = {501, "5.1.3 Bad address syntax"};
       return r;
     }
@@ -223,6 +268,21 @@ CommandLine SplitCommand(std::string_view line) {
     }
   c.verb = Verb::kUnknown;
   return c;
+}
+
+Parsed<std::string> ParseHelo(std::string_view args) {
+  Parsed<std::string> r;
+  std::string text(args);
+  unsigned char addr[16];
+  // inet_pton stops at a NUL: none may hide behind a valid prefix.
+  if (args.empty() || args.size() > 255 || args.find('\0') != std::string_view::npos ||
+      !(ValidHeloName(args) || ValidHostLiteral(args) ||
+        inet_pton(AF_INET6, text.c_str(), addr) == 1)) {
+    r.error = {501, "5.5.4 Helo command rejected: invalid name (a domain or an address literal)"};
+    return r;
+  }
+  r.value = std::move(text);
+  return r;
 }
 
 Parsed<MailParams> ParseMail(std::string_view args) {

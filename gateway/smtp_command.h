@@ -64,6 +64,13 @@ Parsed<MailParams> ParseMail(std::string_view args);
 // "TO:<addr> [params]". Rejects source routes' syntax errors, empty and postmaster-less forms.
 Parsed<RcptParams> ParseRcpt(std::string_view args);
 
+// The HELO/EHLO argument (Postfix's reject_invalid_helo_hostname, a little more lenient):
+// a host name (labels of letters, digits, '-' inside, '_' anywhere as Windows clients send,
+// UTF-8 U-labels as RFC 6531 allows; labels <= 63 octets, <= 255 in all, one trailing dot
+// allowed), an address literal ("[192.0.2.1]", "[IPv6:2001:db8::1]") or a bare IP address.
+// Anything else (spaces, control characters, invalid UTF-8, other literals) is 501 5.5.4.
+Parsed<std::string> ParseHelo(std::string_view args);
+
 // True if the address has any octet >= 0x80 (needs SMTPUTF8).
 bool IsNonAscii(std::string_view s);
 

@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/received_header.h"
 #include "filters/message_edit.h"
 #include "filters/pipeline.h"
 #include "filters/policy.h"
@@ -282,8 +283,21 @@ void SmtpSession::DoEhlo(std::string_view args, bool extended) {
     CountError();
     return;
   }
+  // Only a domain or an address literal: the name goes into our Received header and to rspamd.
+  auto name = ParseHelo(args);
+  if (!name.value) {
+    Reply(name.error.code, name.error.text);
+    log::Info("reject")
+        .kv("session", sid_)
+        .kv("client", peer_ip_)
+        .kv("helo", args)
+        .kv("reason", "invalid helo name");
+    metrics::Rejected("invalid_helo");
+    CountError();
+    return;
+  }
   ResetTransaction();
-  helo_ = std::string(args.substr(0, 255));
+  helo_ = std::move(*name.value);
   esmtp_ = extended;
   if (!extended) {
     Reply(250, cfg_->server.hostname);
@@ -456,11 +470,17 @@ int SmtpSession::CountReceived(const std::string& body) const {
 std::string SmtpSession::ReceivedHeader(const std::string& id) const {
   std::string proto = mail_->smtputf8 ? "UTF8SMTP" : (esmtp_ ? "ESMTP" : "SMTP");
   if (tls_) proto += "S";
-  std::string h = "Received: from " + helo_ + " ([" + peer_ip_ + "])\r\n\tby " +
-                  cfg_->server.hostname + " (SpamWeeder) with " + proto + " id " + id;
-  if (rcpts_.size() == 1) h += "\r\n\tfor <" + rcpts_[0].address + ">";
-  h += "; " + queue::Rfc5322Date(queue::NowMs()) + "\r\n";
-  return h;
+  std::string date = queue::Rfc5322Date(queue::NowMs());
+  ReceivedFields f;
+  f.helo = helo_;
+  f.client_ip = peer_ip_;
+  f.hostname = cfg_->server.hostname;
+  f.protocol = proto;
+  f.id = id;
+  if (rcpts_.size() == 1) f.recipient = rcpts_[0].address;
+  f.date = date;
+  f.utf8 = mail_->smtputf8;
+  return sw::ReceivedHeader(f);
 }
 
 asio::awaitable<void> SmtpSession::DoData() {

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/received_header.h"
+
 namespace sw::qa {
 
 namespace {
@@ -146,11 +148,16 @@ size_t NormalizedSize(std::string_view m) {
 std::string ReceivedHeader(const std::string& helo, const std::string& ip,
                            const std::string& hostname, const std::string& id,
                            const std::string& recipient) {
-  std::string h = "Received: from " + helo + " ([" + ip + "])\r\n\tby " + hostname +
-                  " (SpamWeeder) with ESMTP id " + id;
-  if (!recipient.empty()) h += "\r\n\tfor <" + recipient + ">";
-  h += "; " + Rfc5322Date() + "\r\n";
-  return h;
+  std::string date = Rfc5322Date();
+  ReceivedFields f;
+  f.helo = helo;
+  f.client_ip = ip;
+  f.hostname = hostname;
+  f.protocol = "ESMTP";
+  f.id = id;
+  f.recipient = recipient;
+  f.date = date;
+  return sw::ReceivedHeader(f);
 }
 
 std::string ScanId(uint64_t n) {

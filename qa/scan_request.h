@@ -30,7 +30,7 @@ std::string NormalizeCrlf(std::string_view message);
 // server.max_message_size.
 size_t NormalizedSize(std::string_view message);
 
-// The gateway's Received header (gateway/smtp_session.cc) for one recipient.
+// The gateway's Received header (common/received_header.h) for one recipient.
 std::string ReceivedHeader(const std::string& helo, const std::string& ip,
                            const std::string& hostname, const std::string& id,
                            const std::string& recipient);

@@ -28,10 +28,12 @@ struct DsnInput {
 };
 
 // A complete message (headers + body, CRLF line endings) ready to be queued with the
-// null sender and `sender` as its one recipient.
+// null sender and `sender` as its one recipient. Addresses, statuses and remote replies pass
+// HeaderText (common/header_text.h): none brings a control byte or a line over 998 octets.
 std::string BuildDsn(const DsnInput& in);
 
-// The header section of a stored message (up to, not including, the empty line).
+// The header section of a stored message (up to, not including, the empty line); without an
+// empty line, the whole lines of its first 64 KiB.
 std::string HeaderSection(const std::string& message);
 
 // RFC 5322 date of a unix epoch millisecond time, in UTC.

@@ -78,7 +78,7 @@ TEST(MessageEdit, NormalisesValuesAndSkipsBadNames) {
   EXPECT_EQ(out, kReceived +
                      "Authentication-Results: vm;\r\n\tnone\r\n"
                      "X-Multi: a\r\n\tb\r\n   c\r\n"
-                     "X-Nul: ab\r\n"
+                     "X-Nul: a?b\r\n"
                      "From: a@b\r\n\r\nHi.\r\n");
 }
 

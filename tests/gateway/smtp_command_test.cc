@@ -99,6 +99,68 @@ TEST(ParseRcpt, NonAsciiDetected) {
   EXPECT_FALSE(IsNonAscii("plain@example.com"));
 }
 
+TEST(ParseHelo, DomainsAndAddressLiteralsAccepted) {
+  for (const char* name :
+       {"client.test", "client.test.", "localhost", "x", "WIN-PC_01", "_dmarc.example",
+        "mail-1.example.co.uk", "xn--bcher-kva.example", "b\xc3\xbc\x63her.example", "[192.0.2.1]",
+        "[IPv6:2001:db8::1]", "[ipv6:::1]", "192.0.2.1", "2001:db8::1", "::1"}) {
+    auto r = ParseHelo(name);
+    ASSERT_TRUE(r.value) << name;
+    EXPECT_EQ(*r.value, name);
+  }
+  EXPECT_TRUE(ParseHelo(std::string(63, 'a') + "." + std::string(63, 'b')).value);
+}
+
+TEST(ParseHelo, AnythingElseIs501) {
+  const std::string rejected[] = {"x\rX-Injected: yes",
+                                  "x\nX-Injected: yes",
+                                  "x X-Injected: yes",
+                                  "client test",
+                                  "x\t",
+                                  std::string("::1\0junk", 9),
+                                  std::string("x\0", 2),
+                                  "x\x01",
+                                  "x\x7f",
+                                  "\xff.example",
+                                  "b\xc3.example",
+                                  "x\xc2\x85y",
+                                  "-a.example",
+                                  "a-.example",
+                                  "a..example",
+                                  ".example",
+                                  "..",
+                                  "a@b",
+                                  "a/b",
+                                  "<client.test>",
+                                  "\"client\"",
+                                  "[192.0.2]",
+                                  "[192.0.2.1",
+                                  "[IPv6:zz::1]",
+                                  "[IPv6:192.0.2.1]",
+                                  "[tag:content]",
+                                  "[192.0.2.1\rX]",
+                                  std::string(64, 'a') + ".example",
+                                  std::string(256, 'a')};
+  for (const auto& name : rejected) {
+    auto r = ParseHelo(name);
+    EXPECT_FALSE(r.value) << name;
+    EXPECT_EQ(r.error.code, 501) << name;
+    EXPECT_EQ(std::string(r.error.text).rfind("5.5.4 ", 0), 0u) << name;
+  }
+}
+
+TEST(ParseMailRcpt, AddressLiteralHoldsOnlyPrintableText) {
+  EXPECT_TRUE(ParseMail("FROM:<a@[192.0.2.1]>").value);
+  EXPECT_TRUE(ParseMail("FROM:<a@[IPv6:2001:db8::1]>").value);
+  for (const char* bad : {"FROM:<a@[1\r2]>", "FROM:<a@[1\x01]>", "FROM:<a@[1 2]>", "FROM:<a@[]>",
+                          "FROM:<a@[a\\b]>", "FROM:<a@[\xc3\xbc]>"}) {
+    auto r = ParseMail(bad);
+    EXPECT_FALSE(r.value) << bad;
+    EXPECT_EQ(r.error.code, 501) << bad;
+  }
+  EXPECT_FALSE(ParseRcpt("TO:<u@[1\rRCPT TO:<x@example.com>]>").value);
+}
+
 // Random MAIL/RCPT arguments over the characters that matter: every input gets exactly one
 // outcome; refusals carry a 5xx reply with an enhanced code; accepted addresses hold no
 // control characters, spaces or angle brackets (they go into Received headers, DSNs and logs).
