@@ -52,7 +52,8 @@ Status FromRocks(const rocksdb::Status& s) {
 
 }  // namespace
 
-std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& path, Status* error) {
+std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& path, Status* error,
+                                                           rocksdb::Env* env) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (ec) {
@@ -60,6 +61,7 @@ std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& pa
     return nullptr;
   }
   rocksdb::DBOptions dbo;
+  if (env) dbo.env = env;
   dbo.create_if_missing = true;
   dbo.create_missing_column_families = true;
   dbo.max_background_jobs = 2;
@@ -162,7 +164,7 @@ void RocksDbQueueStore::WriterLoop() {
     wo.sync = sync;
     rocksdb::Status s = db_->Write(wo, &merged);
     if (!s.ok()) need_resume = true;
-    if (sync) ++syncs_;
+    if (sync && s.ok()) ++syncs_;
     writes_ += ops.size();
     Status st = FromRocks(s);
     for (auto& op : ops)

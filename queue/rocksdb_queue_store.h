@@ -15,6 +15,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Env;
 class WriteBatch;
 }  // namespace rocksdb
 
@@ -23,7 +24,10 @@ namespace sw::queue {
 class RocksDbQueueStore : public QueueStore {
  public:
   // Opens (creating) the database at `path`. On failure returns null and sets *error.
-  static std::unique_ptr<RocksDbQueueStore> Open(const std::string& path, Status* error);
+  // `env` (tests): RocksDB's file system goes through it, so a test can watch the fsyncs;
+  // it must outlive the store. Null: the default.
+  static std::unique_ptr<RocksDbQueueStore> Open(const std::string& path, Status* error,
+                                                 rocksdb::Env* env = nullptr);
   ~RocksDbQueueStore() override;
 
   void Enqueue(const Envelope& env, std::shared_ptr<const std::string> body, Done done) override;
@@ -35,7 +39,8 @@ class RocksDbQueueStore : public QueueStore {
   Status PutMeta(const std::string& key, const std::string& value) override;
   Status GetMeta(const std::string& key, std::string* value) override;
 
-  // Stats for benchmarks and metrics.
+  // Stats for benchmarks, metrics and tests. sync_count: write batches RocksDB wrote with
+  // sync=true and reported durable (one per group commit); write_count: callers' writes answered.
   uint64_t sync_count() const { return syncs_; }
   uint64_t write_count() const { return writes_; }
 

@@ -1,16 +1,57 @@
 // Tests the RocksDB store against a real database in a temp dir: durability across reopen,
-// group commit, removal, quarantine of unreadable records.
+// group commit (fsyncs counted under RocksDB), removal, quarantine of unreadable records.
 #include "queue/rocksdb_queue_store.h"
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 
+#include <atomic>
 #include <filesystem>
 #include <future>
 #include <random>
 
 namespace sw::queue {
 namespace {
+
+// RocksDB's file system with a count of the Sync/Fsync calls on write-ahead log files: what
+// actually reached the disk, whatever the store says about itself.
+class SyncCountingFs : public rocksdb::FileSystemWrapper {
+ public:
+  SyncCountingFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  static const char* kClassName() { return "SyncCountingFs"; }
+  const char* Name() const override { return kClassName(); }
+  uint64_t wal_syncs() const { return wal_syncs_; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& opts,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(name, opts, file, dbg);
+    if (s.ok() && name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0)
+      *file = std::make_unique<CountingFile>(std::move(*file), &wal_syncs_);
+    return s;
+  }
+
+ private:
+  class CountingFile : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    CountingFile(std::unique_ptr<rocksdb::FSWritableFile> f, std::atomic<uint64_t>* n)
+        : FSWritableFileOwnerWrapper(std::move(f)), n_(n) {}
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+      ++*n_;
+      return target()->Sync(o, d);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+      ++*n_;
+      return target()->Fsync(o, d);
+    }
+
+   private:
+    std::atomic<uint64_t>* n_;
+  };
+  std::atomic<uint64_t> wal_syncs_{0};
+};
 
 class RocksDbQueueStoreTest : public ::testing::Test {
  protected:
@@ -19,9 +60,9 @@ class RocksDbQueueStoreTest : public ::testing::Test {
            ("swq-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::unique_ptr<RocksDbQueueStore> Open() {
+  std::unique_ptr<RocksDbQueueStore> Open(rocksdb::Env* env = nullptr) {
     Status st;
-    auto s = RocksDbQueueStore::Open(dir_.string(), &st);
+    auto s = RocksDbQueueStore::Open(dir_.string(), &st, env);
     EXPECT_TRUE(s) << st.message();
     return s;
   }
@@ -57,8 +98,14 @@ TEST_F(RocksDbQueueStoreTest, EnqueuedMessageSurvivesReopen) {
   EXPECT_EQ(p.get_future().get(), "body one\r\n");
 }
 
+// Group commit: concurrent enqueues share fsyncs, and every one of them is synced. The WAL's
+// own Sync/Fsync calls are counted below the store, so the test fails if none happens.
 TEST_F(RocksDbQueueStoreTest, ConcurrentEnqueuesShareSyncs) {
-  auto s = Open();
+  auto fs = std::make_shared<SyncCountingFs>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  auto s = Open(env.get());
+  ASSERT_TRUE(s);
+  const uint64_t syncs_at_open = fs->wal_syncs();
   constexpr int kThreads = 8, kPer = 200;
   std::vector<std::thread> ts;
   std::atomic<int> ok{0};
@@ -73,10 +120,34 @@ TEST_F(RocksDbQueueStoreTest, ConcurrentEnqueuesShareSyncs) {
   for (auto& t : ts) t.join();
   EXPECT_EQ(ok.load(), kThreads * kPer);
   EXPECT_EQ(s->write_count(), static_cast<uint64_t>(kThreads * kPer));
+  EXPECT_GE(s->sync_count(), 1u);
   EXPECT_LT(s->sync_count(), static_cast<uint64_t>(kThreads * kPer));
+  // Each synced batch reached the WAL file's fsync.
+  const uint64_t wal_syncs = fs->wal_syncs() - syncs_at_open;
+  EXPECT_GE(wal_syncs, s->sync_count());
   size_t n = 0;
   ASSERT_TRUE(s->ScanEnvelopes([&](Envelope&&) { ++n; }).ok());
   EXPECT_EQ(n, static_cast<size_t>(kThreads * kPer));
+
+  // Removals and unsynced updates are not synced (a crash may redeliver, never lose).
+  const uint64_t before = s->sync_count();
+  const uint64_t wal_before = fs->wal_syncs();
+  for (int i = 0; i < 50; ++i) {
+    char id[17];
+    std::snprintf(id, sizeof id, "%08X%08X", 0, i);
+    std::promise<Status> p;
+    s->Remove(id, [&](Status st) { p.set_value(st); });
+    ASSERT_TRUE(p.get_future().get().ok());
+  }
+  EXPECT_EQ(s->sync_count(), before);
+  EXPECT_EQ(fs->wal_syncs(), wal_before);
+  // And a synced update is one more synced batch, fsynced.
+  std::promise<Status> p;
+  s->Update(Env("0000000100000001"), true, [&](Status st) { p.set_value(st); });
+  ASSERT_TRUE(p.get_future().get().ok());
+  EXPECT_EQ(s->sync_count(), before + 1);
+  EXPECT_GE(fs->wal_syncs(), wal_before + 1);
+  s.reset();  // closed before the Env goes
 }
 
 TEST_F(RocksDbQueueStoreTest, RemoveDeletesEnvelopeAndBody) {
