@@ -23,6 +23,7 @@
 #include "gateway/smtp_server.h"
 #include "queue/relay_queue.h"
 #include "queue/rocksdb_queue_store.h"
+#include "routing/connection_pool.h"
 #include "routing/mx_destination.h"
 #include "routing/smtp_destination.h"
 
@@ -148,10 +149,15 @@ int Serve(const std::string& config_path) {
     }
   }
   ctx.config = effective;
+  // One connection pool for every customer domain: thousands of hosted domains on one mail
+  // server share its max_connections_per_destination (as Postfix counts per nexthop).
+  auto shared_pool = std::make_shared<routing::ConnectionPool>(
+      io.get_executor(), cfg->delivery.max_connections_per_destination, cfg->delivery.idle_timeout);
   // Destinations follow the current config (delivery timeouts, hostname), not the startup one.
   relay_ptr = std::make_unique<queue::RelayQueue>(
       io, *store, effective,
-      [&io, &ctx](const config::DomainConfig& d) -> std::unique_ptr<routing::Destination> {
+      [&io, &ctx,
+       shared_pool](const config::DomainConfig& d) -> std::unique_ptr<routing::Destination> {
         const auto& c = *ctx.config;
         if (d.destinations.empty())  // a sender's domain (DSNs) without outbound_relay
           return std::make_unique<routing::MxDestination>(io.get_executor(), c.server.hostname,
@@ -208,6 +214,7 @@ int Serve(const std::string& config_path) {
   std::function<void()> wait_drain = [&] {
     if (server.sessions() == 0 || std::chrono::steady_clock::now() >= deadline) {
       relay.Stop();
+      shared_pool->Close();
       io.stop();
       return;
     }

@@ -57,12 +57,14 @@ void AppendError(std::string& to, std::string_view what) {
 SmtpDestination::SmtpDestination(asio::any_io_executor ex, std::string hostname,
                                  std::vector<config::Destination> destinations,
                                  config::TlsPolicy tls, const config::DeliveryConfig& delivery,
-                                 std::string domain)
+                                 std::string domain, std::shared_ptr<ConnectionPool> shared_pool)
     : ex_(ex),
       domain_(std::move(domain)),
       resolver_(ex),
-      pool_(std::make_unique<ConnectionPool>(ex, delivery.max_connections_per_destination,
-                                             delivery.idle_timeout)) {
+      pool_(shared_pool ? shared_pool
+                        : std::make_shared<ConnectionPool>(
+                              ex, delivery.max_connections_per_destination, delivery.idle_timeout)),
+      shared_pool_(shared_pool != nullptr) {
   auto opts = std::make_shared<SmtpClientOptions>();
   opts->helo_name = std::move(hostname);
   opts->tls = tls;
@@ -89,9 +91,14 @@ SmtpDestination::SmtpDestination(asio::any_io_executor ex, std::string hostname,
   }
 }
 
-SmtpDestination::~SmtpDestination() { pool_->Close(); }
+SmtpDestination::~SmtpDestination() {
+  if (!shared_pool_) pool_->Close();
+}
 
-void SmtpDestination::Close() { pool_->Close(); }
+// A shared pool outlives this destination; its idle connections serve the other domains.
+void SmtpDestination::Close() {
+  if (!shared_pool_) pool_->Close();
+}
 
 asio::awaitable<std::shared_ptr<const SmtpDestination::Endpoints>> SmtpDestination::Resolve(
     Target& t) {
@@ -139,7 +146,12 @@ asio::awaitable<SmtpDestination::Attempt> SmtpDestination::TryEndpoint(const Tar
                                                                        DeliveryResult& result) {
   using Stage = TransactionResult::Stage;
   Attempt a;
-  ConnectionPool::Lease lease = co_await pool_->Acquire(key);
+  // In a shared pool a connection is reused only for the same TLS policy and host name (the
+  // name a verified certificate must match); the log keeps the plain "ip:port".
+  const std::string pool_key =
+      shared_pool_ ? std::to_string(static_cast<int>(opts_->tls)) + "|" + t.dest.host + "|" + key
+                   : key;
+  ConnectionPool::Lease lease = co_await pool_->Acquire(pool_key);
   if (!lease.granted) {
     a.error = key + ": cancelled while waiting for a connection";
     co_return a;
@@ -157,7 +169,7 @@ asio::awaitable<SmtpDestination::Attempt> SmtpDestination::TryEndpoint(const Tar
       conn = SmtpConnection::Create(ex_, opts_);
       OpenResult open = co_await conn->Open(ep, t.dest.host);
       if (!open.ok) {
-        pool_->Release(key, nullptr);
+        pool_->Release(pool_key, nullptr);
         a.error = key + ": " + open.error;
         sw::log::Debug("relay_attempt_failed")
             .kv("id", msg.id)
@@ -186,7 +198,7 @@ asio::awaitable<SmtpDestination::Attempt> SmtpDestination::TryEndpoint(const Tar
             .kv("id", msg.id)
             .kv("endpoint", key)
             .kv("reason", tr.error);
-        pool_->Release(key, std::move(conn));
+        pool_->Release(pool_key, std::move(conn));
         co_return a;
       case Stage::kMailPermanent:
         result.recipients.assign(msg.recipients.size(), tr.mail_reply);
@@ -198,7 +210,7 @@ asio::awaitable<SmtpDestination::Attempt> SmtpDestination::TryEndpoint(const Tar
     result.reached = true;
     result.destination = t.label;
     result.tls = conn->tls();
-    pool_->Release(key, std::move(conn));
+    pool_->Release(pool_key, std::move(conn));
     a.done = true;
     co_return a;
   }

@@ -27,9 +27,14 @@ class SmtpDestination : public Destination {
   // `hostname`: our name for EHLO. `domain`: for logs. IP addresses (bracketed or not) are
   // used as they are; names ("host", "[host]") are resolved to A/AAAA, never MX (answers are
   // cached for a minute; on a DNS failure the last good answer is kept).
+  // `shared_pool`: connections shared with every other domain whose destination is the same
+  // host, address and TLS policy (many hosted domains on one server: the server's connection
+  // limit is max_connections_per_destination in total, as Postfix limits per nexthop). Null:
+  // a pool of this destination's own.
   SmtpDestination(boost::asio::any_io_executor ex, std::string hostname,
                   std::vector<config::Destination> destinations, config::TlsPolicy tls,
-                  const config::DeliveryConfig& delivery, std::string domain);
+                  const config::DeliveryConfig& delivery, std::string domain,
+                  std::shared_ptr<ConnectionPool> shared_pool = nullptr);
   ~SmtpDestination() override;
 
   boost::asio::awaitable<DeliveryResult> Deliver(const OutboundMessage& msg) override;
@@ -72,7 +77,8 @@ class SmtpDestination : public Destination {
   std::shared_ptr<const SmtpClientOptions> opts_;
   std::vector<Target> targets_;
   tcp::resolver resolver_;
-  std::unique_ptr<ConnectionPool> pool_;
+  std::shared_ptr<ConnectionPool> pool_;
+  bool shared_pool_ = false;  // keys are "tls|host|ip:port" there, "ip:port" in an own pool
 };
 
 }  // namespace sw::routing
