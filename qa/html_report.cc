@@ -28,6 +28,7 @@ tr.cur td{background:#fff4cc}tr.sug td{background:#dff3df}tr.cur.sug td{backgrou
 .kpi{display:inline-block;border:1px solid #ddd;border-radius:6px;padding:8px 14px;
   margin:4px 8px 4px 0}
 .kpi b{display:block;font-size:20px}
+.warn{background:#fde2e1;border:1px solid #b3261e;border-radius:6px;padding:8px 12px}
 )css";
 
 std::string Fixed(double v, int decimals) {
@@ -61,10 +62,16 @@ void Kpi(std::string* h, const std::string& label, const std::string& value) {
 }
 
 void SummarySection(std::string* h, const ScanSummary& s, const ReportInfo& info) {
-  *h += "<h2>Summary</h2><div>";
+  *h += "<h2>Summary</h2>";
+  if (s.scanner_errors)
+    *h += "<p class=\"warn\">" + std::to_string(s.scanner_errors) +
+          " messages were not measured: a scanner failed (listed under Errors). They are "
+          "counted in no rate.</p>";
+  *h += "<div>";
   Kpi(h, "spam detected (tag or reject)", Pct(s.spam_detection));
   Kpi(h, "ham false positives", Pct(s.ham_false_positive));
   Kpi(h, "virus detections", std::to_string(s.viruses));
+  if (s.scanner_errors) Kpi(h, "scanner errors", std::to_string(s.scanner_errors));
   Kpi(h, "messages / s", Fixed(s.throughput, 1));
   Kpi(h, "scan p50 / p95 / p99 ms",
       Fixed(s.p50_ms, 0) + " / " + Fixed(s.p95_ms, 0) + " / " + Fixed(s.p99_ms, 0));
@@ -86,7 +93,8 @@ void SummarySection(std::string* h, const ScanSummary& s, const ReportInfo& info
   *h += "</table>";
   *h += "<p>Spam detection " + E(Percent(s.spam_detection)) + "; ham false positives " +
         E(Percent(s.ham_false_positive)) + "; " + std::to_string(s.messages) + " messages (" +
-        std::to_string(s.errors) + " unreadable, " + std::to_string(s.tempfails) +
+        std::to_string(s.errors - s.scanner_errors) + " unreadable, " +
+        std::to_string(s.scanner_errors) + " scanner errors, " + std::to_string(s.tempfails) +
         " tempfailed) in " + Fixed(s.wall_seconds, 2) + " s.</p>";
   if (s.groups.size() > 1) {
     *h +=
@@ -298,9 +306,11 @@ void MissSections(std::string* h, const std::vector<ScanRow>& rows) {
   else
     RowTable(h, viruses, true);
   if (!errors.empty()) {
-    *h += "<h2>Unreadable</h2><table><tr><th>path</th><th>error</th></tr>";
+    *h += "<h2>Errors</h2><table><tr><th>path</th><th>kind</th><th>error</th></tr>";
     for (const ScanRow* r : errors)
-      *h += "<tr><td class=\"path\">" + E(r->path) + "</td><td>" + E(r->error) + "</td></tr>";
+      *h += "<tr><td class=\"path\">" + E(r->path) + "</td><td>" +
+            (r->scanner_error ? "scanner failed" : "unreadable") + "</td><td>" + E(r->error) +
+            "</td></tr>";
     *h += "</table>";
   }
 }

@@ -1,5 +1,6 @@
 // Owns `spamweeder scan`: arguments, config and domain, the scan, rows/summary/report output and
-// the exit status. Fails by status: 2 usage or config, 1 runtime (report not written), 3 gates.
+// the exit status. Fails by status: 2 usage or config, 1 runtime (a scanner failed, the report
+// not written), 3 gates.
 #include "qa/scan_command.h"
 
 #include <boost/asio/io_context.hpp>
@@ -26,11 +27,13 @@ namespace sw::qa {
 const char* const kScanUsage =
     "usage: spamweeder scan [-c FILE] [--domain D] [--label spam|ham] [--jobs N]\n"
     "                       [--format text|json|csv] [--report FILE.html] [--quiet]\n"
-    "                       [--min-detection R] [--max-false-positive R]\n"
+    "                       [--min-detection R] [--max-false-positive R] [--allow-scanner-errors]\n"
     "                       [--helo NAME] [--client-ip IP] [--sender ADDR] PATH...\n"
     "  PATH: a message file, a directory (recursive, maildir) or an mbox; labels come from\n"
     "  --label or a path component naming spam or ham (spam-2, easy-ham-1).\n"
-    "  R: 0.95 or 95%. Exit 3 when a gate is missed, 2 on usage or config errors.\n";
+    "  R: 0.95 or 95%. Exit 3 when a gate is missed, 2 on usage or config errors, 1 when a\n"
+    "  scanner failed on any message (an error, in no rate; whatever on_failure says) unless\n"
+    "  --allow-scanner-errors.\n";
 
 std::optional<double> ParseRate(std::string_view s) {
   bool pct = !s.empty() && s.back() == '%';
@@ -94,6 +97,8 @@ std::optional<ScanOptions> ParseScanArgs(const std::vector<std::string>& args, s
       if (!value(&o.sender)) return std::nullopt;
     } else if (a == "--quiet" || a == "-q") {
       o.quiet = true;
+    } else if (a == "--allow-scanner-errors") {
+      o.allow_scanner_errors = true;
     } else if (a == "--") {
       o.paths.insert(o.paths.end(), args.begin() + i + 1, args.end());
       break;
@@ -146,6 +151,81 @@ bool WriteFileAtomically(const std::string& path, const std::string& text, std::
   return true;
 }
 
+// The domain to scan for (a filtering one in the config) and the paths; 0, or 2 after saying why.
+int CheckDomainAndPaths(const ScanOptions& o, const config::Config& cfg, std::string* domain,
+                        std::ostream& err) {
+  *domain = o.domain.empty() ? FirstFilteringDomain(cfg) : o.domain;
+  if (domain->empty()) {
+    err << "spamweeder scan: no domain in " << o.config << " has filtering: true\n";
+    return 2;
+  }
+  auto d = cfg.domains.find(*domain);
+  if (d == cfg.domains.end()) {
+    err << "spamweeder scan: domain " << *domain << " is not in " << o.config << "\n";
+    return 2;
+  }
+  if (!d->second.filtering) {
+    err << "spamweeder scan: domain " << *domain
+        << " has filtering: false (the gateway scans nothing for it)\n";
+    return 2;
+  }
+  for (const auto& p : o.paths) {
+    std::error_code ec;
+    if (!std::filesystem::exists(p, ec)) {
+      err << "spamweeder scan: " << p << ": no such file or directory\n";
+      return 2;
+    }
+  }
+  return 0;
+}
+
+// Every message of the corpus through `pipeline` for `domain`, with a progress bar on `err`.
+std::vector<ScanRow> ScanCorpus(const ScanOptions& o, std::shared_ptr<const config::Config> cfg,
+                                const std::string& domain, filters::Pipeline& pipeline,
+                                std::ostream& err, double* wall) {
+  CorpusReader reader(ListCorpus(o.paths, o.label));
+  ProgressBar bar(err, StderrIsTerminal());
+  ScanJob job;
+  job.pipeline = &pipeline;
+  job.domain = &cfg->domains.at(domain);
+  job.config = std::move(cfg);
+  job.envelope.client_ip = o.client_ip;
+  job.envelope.helo = o.helo;
+  job.envelope.recipient = "user@" + domain;
+  job.envelope.default_sender = o.sender;
+  job.jobs = o.jobs;
+  std::vector<ScanRow> rows;
+  boost::asio::io_context io(1);
+  rows = RunScan(
+      io, job, reader, [&bar](size_t done, size_t total, size_t n) { bar.Update(done, total, n); },
+      wall);
+  bar.Finish();
+  pipeline.Stop();  // scanner threads joined while `io` still exists
+  return rows;
+}
+
+// 3 when --min-detection or --max-false-positive is missed (saying which), else 0.
+int GateStatus(const ScanOptions& o, const ScanSummary& summary, std::ostream& err) {
+  int status = 0;
+  if (o.min_detection) {
+    const Rate& r = summary.spam_detection;
+    if (r.total == 0 || r.value() + 1e-12 < *o.min_detection) {
+      err << "spamweeder scan: spam detection " << Percent(r) << " is below the minimum "
+          << *o.min_detection * 100 << "%\n";
+      status = 3;
+    }
+  }
+  if (o.max_false_positive) {
+    const Rate& r = summary.ham_false_positive;
+    if (r.total == 0 || r.value() > *o.max_false_positive + 1e-12) {
+      err << "spamweeder scan: ham false positives " << Percent(r) << " exceed the maximum "
+          << *o.max_false_positive * 100 << "%\n";
+      status = 3;
+    }
+  }
+  return status;
+}
+
 }  // namespace
 
 int ScanCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -166,28 +246,9 @@ int ScanCommand(const std::vector<std::string>& args, std::ostream& out, std::os
     for (const auto& p : e.problems()) err << p << "\n";
     return 2;
   }
-  std::string domain = opts->domain.empty() ? FirstFilteringDomain(*cfg) : opts->domain;
-  if (domain.empty()) {
-    err << "spamweeder scan: no domain in " << opts->config << " has filtering: true\n";
-    return 2;
-  }
-  auto d = cfg->domains.find(domain);
-  if (d == cfg->domains.end()) {
-    err << "spamweeder scan: domain " << domain << " is not in " << opts->config << "\n";
-    return 2;
-  }
-  if (!d->second.filtering) {
-    err << "spamweeder scan: domain " << domain
-        << " has filtering: false (the gateway scans nothing for it)\n";
-    return 2;
-  }
-  for (const auto& p : opts->paths) {
-    std::error_code ec;
-    if (!std::filesystem::exists(p, ec)) {
-      err << "spamweeder scan: " << p << ": no such file or directory\n";
-      return 2;
-    }
-  }
+  std::string domain;
+  if (int st = CheckDomainAndPaths(*opts, *cfg, &domain, err); st != 0) return st;
+  const config::DomainConfig& d = cfg->domains.at(domain);
 
   // The gateway's scanners, built exactly as `serve` builds them; their log lines go to
   // stderr only when they matter.
@@ -198,36 +259,16 @@ int ScanCommand(const std::vector<std::string>& args, std::ostream& out, std::os
     err << opts->config << ": cannot start the ClamAV filter: " << build_error << "\n";
     return 2;
   }
-
-  CorpusReader reader(ListCorpus(opts->paths, opts->label));
-  ProgressBar bar(err, StderrIsTerminal());
-  ScanJob job;
-  job.pipeline = pipeline.get();
-  job.config = cfg;
-  job.domain = &d->second;
-  job.envelope.client_ip = opts->client_ip;
-  job.envelope.helo = opts->helo;
-  job.envelope.recipient = "user@" + domain;
-  job.envelope.default_sender = opts->sender;
-  job.jobs = opts->jobs;
   double wall = 0;
-  std::vector<ScanRow> rows;
-  {
-    boost::asio::io_context io(1);
-    rows = RunScan(
-        io, job, reader,
-        [&bar](size_t done, size_t total, size_t n) { bar.Update(done, total, n); }, &wall);
-    bar.Finish();
-    pipeline->Stop();  // scanner threads joined while `io` still exists
-  }
+  std::vector<ScanRow> rows = ScanCorpus(*opts, cfg, domain, *pipeline, err, &wall);
   for (const auto& r : rows)
     if (r.verdict == "error") err << "spamweeder scan: " << r.path << ": " << r.error << "\n";
 
   ScanSummary summary = Summarize(rows, wall);
-  if (summary.tempfails > 0)
-    err << "spamweeder scan: " << summary.tempfails
-        << " messages could not be scanned (tempfail: a scanner failed)\n";
-  PolicyInfo policy{domain, d->second.spam.tag_score, d->second.spam.reject_score};
+  if (summary.scanner_errors > 0)
+    err << "spamweeder scan: " << summary.scanner_errors << " of " << summary.messages
+        << " messages not measured: a scanner failed (counted as errors, in no rate)\n";
+  PolicyInfo policy{domain, d.spam.tag_score, d.spam.reject_score};
   if (opts->format == Format::kJson) {
     WriteJson(out, opts->quiet ? std::vector<ScanRow>{} : rows, summary, policy);
   } else {
@@ -236,32 +277,20 @@ int ScanCommand(const std::vector<std::string>& args, std::ostream& out, std::os
   }
   out.flush();
 
-  int status = 0;
+  bool runtime_error = false;  // exit 1 whatever the gates say
   if (!opts->report.empty()) {
     ReportInfo info{policy, opts->paths, NowUtc(), SW_VERSION};
-    std::string html = RenderHtmlReport(rows, summary, info);
-    if (!WriteFileAtomically(opts->report, html, &error)) {
+    if (!WriteFileAtomically(opts->report, RenderHtmlReport(rows, summary, info), &error)) {
       err << "spamweeder scan: report: " << error << "\n";
-      status = 1;
+      runtime_error = true;
     }
   }
-  if (opts->min_detection) {
-    const Rate& r = summary.spam_detection;
-    if (r.total == 0 || r.value() + 1e-12 < *opts->min_detection) {
-      err << "spamweeder scan: spam detection " << Percent(r) << " is below the minimum "
-          << *opts->min_detection * 100 << "%\n";
-      status = 3;
-    }
+  int status = GateStatus(*opts, summary, err);
+  if (summary.scanner_errors > 0 && !opts->allow_scanner_errors) {
+    err << "spamweeder scan: exit 1: scanner errors (--allow-scanner-errors to accept them)\n";
+    runtime_error = true;
   }
-  if (opts->max_false_positive) {
-    const Rate& r = summary.ham_false_positive;
-    if (r.total == 0 || r.value() > *opts->max_false_positive + 1e-12) {
-      err << "spamweeder scan: ham false positives " << Percent(r) << " exceed the maximum "
-          << *opts->max_false_positive * 100 << "%\n";
-      status = 3;
-    }
-  }
-  return status;
+  return runtime_error ? 1 : status;
 }
 
 }  // namespace sw::qa

@@ -1,5 +1,6 @@
 // Owns `spamweeder scan`: arguments, config and domain, the scan, rows/summary/report output and
-// the exit status. Fails by status: 2 usage or config, 1 runtime (report not written), 3 gates.
+// the exit status. Fails by status: 2 usage or config, 1 runtime (a scanner failed, the report
+// not written), 3 gates.
 #pragma once
 
 #include <optional>
@@ -28,6 +29,7 @@ struct ScanOptions {
   std::string client_ip = "127.0.0.1";
   std::string sender = "qa-scan@localhost";  // when a message names none
   bool quiet = false;                        // no per-message rows
+  bool allow_scanner_errors = false;         // exit 0 (or 3) even when a scanner failed
   std::vector<std::string> paths;
 };
 

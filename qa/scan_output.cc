@@ -79,6 +79,8 @@ json::object SummaryJson(const ScanSummary& s, const PolicyInfo& p) {
   o["reject_score"] = JsonOpt(p.reject_score);
   o["messages"] = s.messages;
   o["errors"] = s.errors;
+  o["scanner_errors"] = s.scanner_errors;
+  o["unreadable"] = s.errors - s.scanner_errors;
   json::object counts;
   for (const auto& [label, verdicts] : s.counts) {
     json::object by_verdict;
@@ -184,7 +186,11 @@ void WriteSummary(std::ostream& out, Format format, const ScanSummary& s, const 
   if (format == Format::kJson) return;  // part of WriteJson
   out << "\nsummary (domain " << p.domain << ", tag_score " << OptText(p.tag_score)
       << ", reject_score " << OptText(p.reject_score) << ")\n";
-  out << "  messages        " << s.messages << " (" << s.errors << " unreadable)\n";
+  out << "  messages        " << s.messages << " (" << s.errors - s.scanner_errors
+      << " unreadable)\n";
+  if (s.scanner_errors)
+    out << "  scanner errors  " << s.scanner_errors
+        << " (a scanner failed: not measured, counted in no rate)\n";
   for (const auto& [label, verdicts] : s.counts) {
     out << "  " << (label.empty() ? "unlabelled" : label) << ":";
     for (const auto& [verdict, n] : verdicts) out << " " << verdict << "=" << n;
@@ -193,7 +199,7 @@ void WriteSummary(std::ostream& out, Format format, const ScanSummary& s, const 
   out << "  spam detection  " << Percent(s.spam_detection) << "\n";
   out << "  ham false pos.  " << Percent(s.ham_false_positive) << "\n";
   out << "  viruses         " << s.viruses << "\n";
-  if (s.tempfails) out << "  tempfails       " << s.tempfails << " (scanner failures)\n";
+  if (s.tempfails) out << "  tempfails       " << s.tempfails << " (rspamd soft reject)\n";
   out << "  throughput      " << Fixed(s.throughput, 1) << " msg/s (" << Fixed(s.wall_seconds, 2)
       << " s wall)\n";
   out << "  scan time       p50 " << Fixed(s.p50_ms, 1) << " ms, p95 " << Fixed(s.p95_ms, 1)

@@ -1,6 +1,6 @@
 // Owns the concurrent corpus scan: messages from a CorpusReader through filters::Pipeline::Scan
 // (the gateway's own pipeline and policy), `jobs` in flight on one io_context, rows out.
-// Fails soft: unreadable files and scanner failures become rows; never throws.
+// Fails soft: unreadable files and scanner failures become "error" rows; never throws.
 #include "qa/scan_runner.h"
 
 #include <boost/asio/co_spawn.hpp>
@@ -26,6 +26,11 @@ ScanRow RowFromVerdict(const filters::Verdict& v) {
   }
   row.virus = v.virus;
   for (const auto& f : v.failures) row.error += (row.error.empty() ? "" : "; ") + f;
+  if (!v.failures.empty()) {
+    row.verdict = "error";
+    row.reason = "scanner failed";
+    row.scanner_error = true;
+  }
   return row;
 }
 

@@ -1,6 +1,6 @@
 // Owns the concurrent corpus scan: messages from a CorpusReader through filters::Pipeline::Scan
 // (the gateway's own pipeline and policy), `jobs` in flight on one io_context, rows out.
-// Fails soft: unreadable files and scanner failures become rows; never throws.
+// Fails soft: unreadable files and scanner failures become "error" rows; never throws.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -31,7 +31,9 @@ using ProgressFn = std::function<void(size_t files_done, size_t files_total, siz
 // How many symbols a row keeps (positive scores, highest first).
 inline constexpr size_t kKeptSymbols = 10;
 
-// The row for a pipeline verdict (exposed for tests).
+// The row for a pipeline verdict (exposed for tests). A scanner that failed measured nothing:
+// whatever the live on_failure would do (451 or pass unscanned), the row is an "error" with
+// scanner_error set and the failures in `error`.
 ScanRow RowFromVerdict(const filters::Verdict& v);
 
 // Scans every message of `reader` on `io` (run here until the scan ends; the caller stops

@@ -93,6 +93,7 @@ ScanSummary Summarize(const std::vector<ScanRow>& rows, double wall_seconds) {
     ++s.counts[LabelName(r.label)][r.verdict];
     if (r.verdict == "error") {
       ++s.errors;
+      s.scanner_errors += r.scanner_error;
       continue;
     }
     ms.push_back(r.ms);

@@ -14,7 +14,8 @@
 namespace sw::qa {
 
 // What happened to one message. `verdict`: accept, tag, reject, tempfail (the gateway's
-// dispositions) or "error" (unreadable file; not counted in any rate).
+// dispositions) or "error" (an unreadable file, or a scanner that failed: nothing measured, so
+// not counted in any rate).
 struct ScanRow {
   std::string path;
   std::string group;
@@ -25,8 +26,9 @@ struct ScanRow {
   std::string action;                    // rspamd's action
   std::vector<filters::Symbol> symbols;  // top symbols (positive scores), highest first
   std::string virus;
-  double ms = 0;      // wall time of the pipeline scan
-  std::string error;  // unreadable file, or the filter failures ("rspamd: ...")
+  double ms = 0;               // wall time of the pipeline scan
+  std::string error;           // unreadable file, or the filter failures ("rspamd: ...")
+  bool scanner_error = false;  // "error" because a scanner failed (not an unreadable file)
 };
 
 bool Detected(const ScanRow& r);  // tagged or rejected
@@ -58,14 +60,15 @@ struct GroupStats {
 };
 
 struct ScanSummary {
-  uint64_t messages = 0;  // rows, errors included
-  uint64_t errors = 0;
+  uint64_t messages = 0;        // rows, errors included
+  uint64_t errors = 0;          // rows with verdict "error": unreadable + scanner errors
+  uint64_t scanner_errors = 0;  // of them, messages a scanner failed on
   // counts[label][verdict], labels "spam", "ham", "" (unlabelled).
   std::map<std::string, std::map<std::string, uint64_t>> counts;
   Rate spam_detection;      // spam tagged or rejected / spam scanned
   Rate ham_false_positive;  // ham tagged or rejected / ham scanned
   uint64_t viruses = 0;
-  uint64_t tempfails = 0;
+  uint64_t tempfails = 0;  // the gateway would answer 4xx (rspamd's soft reject)
   double wall_seconds = 0;
   double throughput = 0;  // scanned messages per second of wall time
   double p50_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0;

@@ -222,6 +222,59 @@ TEST_F(QaScanTest, UnreadableFilesAreReportedAndSkipped) {
   EXPECT_NE(r.err.find("dangling.eml"), std::string::npos) << r.err;
 }
 
+// rspamd unreachable (a closed port): every message is a scanner error whatever on_failure
+// says, counted in the JSON, CSV, text and HTML summaries, and the exit status is 1 unless
+// --allow-scanner-errors; never "spam detection 0%" and exit 0.
+TEST_F(QaScanTest, ScannerFailuresAreErrorsAndExit1) {
+  for (const char* policy : {"tempfail", "accept"}) {
+    SCOPED_TRACE(policy);
+    GatewayOptions o = QaOptions();
+    o.filters_yaml =
+        "filters:\n  rspamd: {url: \"http://127.0.0.1:" + std::to_string(FreeLoopbackPort()) +
+        "\", timeout: 5s, on_failure: " + policy + "}\n  clamav: {database: \"" + g_scanners->db() +
+        "\", on_failure: tempfail, temp_dir: \"" + dir_.path() + "\", threads: 2}\n";
+    std::string cfg = dir_.File(std::string("closed-") + policy + ".yaml");
+    ASSERT_TRUE(WriteFile(cfg, GatewayConfigYaml(o, dir_.File("scan-queue"))));
+    std::string report = dir_.File(std::string("closed-") + policy + ".html");
+
+    CliResult j = Scan({"-c", cfg, "--format", "json", "--report", report, Fixtures("qa")});
+    ASSERT_TRUE(j.status && j.status->exited) << j.err;
+    EXPECT_EQ(j.status->code, 1) << j.out << j.err;
+    EXPECT_NE(j.err.find("5 of 5 messages not measured: a scanner failed"), std::string::npos)
+        << j.err;
+    EXPECT_NE(j.err.find("--allow-scanner-errors"), std::string::npos) << j.err;
+    boost::system::error_code ec;
+    json::value doc = json::parse(j.out, ec);
+    ASSERT_FALSE(ec) << ec.message() << "\n" << j.out;
+    const json::value& summary = doc.at("summary");
+    EXPECT_EQ(summary.at("errors").to_number<int>(), 5) << j.out;
+    EXPECT_EQ(summary.at("scanner_errors").to_number<int>(), 5) << j.out;
+    EXPECT_EQ(summary.at("spam_detection").at("total").to_number<int>(), 0) << j.out;
+    for (const auto& m : doc.at("messages").as_array()) {
+      EXPECT_EQ(m.at("verdict").as_string(), "error") << json::serialize(m);
+      EXPECT_NE(std::string(m.at("error").as_string()).find("rspamd: "), std::string::npos);
+    }
+    std::string html = ReadFile(report);
+    EXPECT_NE(html.find("5 messages were not measured: a scanner failed"), std::string::npos);
+
+    CliResult csv = Scan({"-c", cfg, "--format", "csv", Fixtures("qa")});
+    ASSERT_TRUE(csv.status && csv.status->exited) << csv.err;
+    EXPECT_EQ(csv.status->code, 1) << csv.err;
+    EXPECT_NE(csv.out.find(",spam,error,"), std::string::npos) << csv.out;
+    EXPECT_NE(csv.err.find("scanner errors  5"), std::string::npos) << csv.err;
+
+    CliResult allowed = Scan({"-c", cfg, "--allow-scanner-errors", "--quiet", Fixtures("qa")});
+    ASSERT_TRUE(allowed.status && allowed.status->exited) << allowed.err;
+    EXPECT_EQ(allowed.status->code, 0) << allowed.out << allowed.err;
+    EXPECT_NE(allowed.out.find("scanner errors  5"), std::string::npos) << allowed.out;
+    // Allowed errors still measure nothing: a detection gate cannot pass on them.
+    CliResult gated = Scan(
+        {"-c", cfg, "--allow-scanner-errors", "--min-detection", "50%", "--quiet", Fixtures("qa")});
+    ASSERT_TRUE(gated.status && gated.status->exited) << gated.err;
+    EXPECT_EQ(gated.status->code, 3) << gated.err;
+  }
+}
+
 // A second rspamd with Bayes in a private redis-server (the fixture config plus the shipped
 // qa/rspamd/local.d settings and a low min_learns), for `spamweeder train`.
 class BayesRspamd {

@@ -88,6 +88,34 @@ TEST(HtmlReportTest, ThresholdsMarkedAndMissesListed) {
   EXPECT_NE(h.find("spam/virus.eml", vir), std::string::npos);
 }
 
+TEST(HtmlReportTest, ScannerErrorsWarnedAndListed) {
+  auto rows = Rows();
+  ScanRow failed;
+  failed.path = "spam/not-measured.eml";
+  failed.label = Label::kSpam;
+  failed.verdict = "error";
+  failed.reason = "scanner failed";
+  failed.error = "rspamd: Couldn't <connect>";
+  failed.scanner_error = true;
+  rows.push_back(failed);
+  ScanSummary s = Summarize(rows, 1.0);
+  std::string h = RenderHtmlReport(rows, s, {{"example.com", 6.0, 15.0}, {"x"}, "", ""});
+  EXPECT_NE(h.find("<p class=\"warn\">1 messages were not measured"), std::string::npos) << h;
+  EXPECT_NE(h.find("1 unreadable, 1 scanner errors"), std::string::npos);
+  size_t errors = h.find("<h2>Errors</h2>");
+  ASSERT_NE(errors, std::string::npos);
+  EXPECT_NE(h.find("spam/not-measured.eml</td><td>scanner failed</td><td>rspamd: Couldn&#39;t "
+                   "&lt;connect&gt;",
+                   errors),
+            std::string::npos)
+      << h;
+  EXPECT_NE(h.find("<td>unreadable</td><td>Permission &lt;denied&gt;", errors), std::string::npos);
+  // Without scanner errors, no warning.
+  ScanSummary clean = Summarize(Rows(), 1.0);
+  EXPECT_EQ(RenderHtmlReport(Rows(), clean, {{"e", {}, {}}, {}, "", ""}).find("class=\"warn\""),
+            std::string::npos);
+}
+
 TEST(HtmlReportTest, EmptyScan) {
   ScanSummary s = Summarize({}, 0);
   std::string h = RenderHtmlReport({}, s, {{"example.com", 6.0, 15.0}, {}, "", ""});

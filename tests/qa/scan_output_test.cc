@@ -84,6 +84,43 @@ TEST(WriteJsonTest, RoundsNumbersAndKeepsTheTextValid) {
   EXPECT_EQ(doc.at("summary").at("messages").to_number<int>(), 2);
 }
 
+// Scanner errors are counted apart from unreadable files in every format.
+TEST(WriteSummaryTest, ScannerErrorsCountedInTextAndJson) {
+  ScanRow failed = Sample();
+  failed.verdict = "error";
+  failed.reason = "scanner failed";
+  failed.score.reset();
+  failed.error = "rspamd: Couldn't connect to server";
+  failed.scanner_error = true;
+  ScanRow unreadable;
+  unreadable.path = "ham/gone.eml";
+  unreadable.label = Label::kHam;
+  unreadable.verdict = "error";
+  unreadable.error = "No such file";
+  std::vector<ScanRow> rows = {failed, failed, unreadable, Sample()};
+  ScanSummary s = Summarize(rows, 1.0);
+  PolicyInfo p{"example.com", 6.0, std::nullopt};
+  std::ostringstream text, json, csv;
+  WriteSummary(text, Format::kText, s, p);
+  EXPECT_NE(text.str().find("messages        4 (1 unreadable)\n"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("scanner errors  2 (a scanner failed"), std::string::npos)
+      << text.str();
+  EXPECT_NE(text.str().find("spam detection  100.00% (1/1)"), std::string::npos) << text.str();
+  WriteJson(json, rows, s, p);
+  boost::system::error_code ec;
+  boost::json::value doc = boost::json::parse(json.str(), ec);
+  ASSERT_FALSE(ec) << json.str();
+  const auto& sum = doc.at("summary");
+  EXPECT_EQ(sum.at("errors").to_number<int>(), 3);
+  EXPECT_EQ(sum.at("scanner_errors").to_number<int>(), 2);
+  EXPECT_EQ(sum.at("unreadable").to_number<int>(), 1);
+  EXPECT_EQ(doc.at("messages").at(0).at("verdict").as_string(), "error");
+  EXPECT_EQ(doc.at("messages").at(0).at("reason").as_string(), "scanner failed");
+  WriteRows(csv, Format::kCsv, rows);
+  EXPECT_NE(csv.str().find(",spam,error,,add header,"), std::string::npos) << csv.str();
+  EXPECT_NE(csv.str().find("rspamd: Couldn't connect to server\n"), std::string::npos);
+}
+
 TEST(ParseRateTest, FractionsAndPercent) {
   EXPECT_DOUBLE_EQ(*ParseRate("0.95"), 0.95);
   EXPECT_DOUBLE_EQ(*ParseRate("95%"), 0.95);
@@ -112,6 +149,17 @@ TEST(ParseScanArgsTest, AllOptions) {
   EXPECT_DOUBLE_EQ(*o->min_detection, 0.95);
   EXPECT_DOUBLE_EQ(*o->max_false_positive, 0.005);
   EXPECT_EQ(o->paths, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(ParseScanArgsTest, AllowScannerErrors) {
+  std::string err;
+  auto o = ParseScanArgs({"a"}, &err);
+  ASSERT_TRUE(o) << err;
+  EXPECT_FALSE(o->allow_scanner_errors);
+  o = ParseScanArgs({"--allow-scanner-errors", "a"}, &err);
+  ASSERT_TRUE(o) << err;
+  EXPECT_TRUE(o->allow_scanner_errors);
+  EXPECT_NE(std::string(kScanUsage).find("--allow-scanner-errors"), std::string::npos);
 }
 
 TEST(ParseScanArgsTest, UsageErrors) {

@@ -63,6 +63,23 @@ class FakeVirusFilter : public filters::Filter {
   }
 };
 
+// rspamd unreachable, under either on_failure policy.
+class FailingSpamFilter : public filters::Filter {
+ public:
+  explicit FailingSpamFilter(config::OnFailure on_failure) : on_failure_(on_failure) {}
+  std::string_view name() const override { return "rspamd"; }
+  filters::FilterSettings Settings(const config::FiltersConfig&) const override {
+    return {std::chrono::seconds(5), on_failure_};
+  }
+  asio::awaitable<filters::FilterResult> Scan(const filters::ScanRequest&) override {
+    co_return filters::FilterResult::Failed("rspamd", filters::FilterOutcome::kFailed,
+                                            "Couldn't connect to server");
+  }
+
+ private:
+  config::OnFailure on_failure_;
+};
+
 TEST(ScanRunnerTest, GatewayVerdictsInReadingOrder) {
   std::string t = (fs::temp_directory_path() / "sw-qa-run-XXXXXX").string();
   std::string root = mkdtemp(t.data());
@@ -162,6 +179,51 @@ TEST(ScanRunnerTest, OversizeMessagesGetTheGateways552Verdict) {
   EXPECT_EQ(rows[0].reason, "message size over limit");
   EXPECT_FALSE(rows[0].score);
   EXPECT_EQ(rows[1].verdict, "accept");
+}
+
+// A scanner failure is an error row whatever on_failure says: nothing was measured, so the
+// message counts in no rate (today's tempfail would read as "missed", accept as "clean").
+TEST(ScanRunnerTest, ScannerFailureIsAnErrorUnderEitherPolicy) {
+  for (auto policy : {config::OnFailure::kTempfail, config::OnFailure::kAccept}) {
+    std::string t = (fs::temp_directory_path() / "sw-qa-fail-XXXXXX").string();
+    std::string root = mkdtemp(t.data());
+    fs::create_directories(root + "/spam");
+    fs::create_directories(root + "/ham");
+    std::ofstream(root + "/spam/1.eml", std::ios::binary) << "Subject: buy\n\nbuy\n";
+    std::ofstream(root + "/ham/1.eml", std::ios::binary) << "Subject: hi\n\nhello\n";
+    std::vector<std::unique_ptr<filters::Filter>> list;
+    list.push_back(std::make_unique<FailingSpamFilter>(policy));
+    list.push_back(std::make_unique<FakeVirusFilter>());
+    filters::Pipeline pipeline(std::move(list));
+    auto cfg = std::make_shared<config::Config>();
+    config::DomainConfig d;
+    d.name = "example.com";
+    d.filtering = true;
+    cfg->domains["example.com"] = d;
+    ScanJob job;
+    job.pipeline = &pipeline;
+    job.config = cfg;
+    job.domain = &cfg->domains["example.com"];
+    job.envelope.recipient = "user@example.com";
+    CorpusReader reader(ListCorpus({root}, Label::kUnknown));
+    asio::io_context io(1);
+    auto rows = RunScan(io, job, reader, nullptr, nullptr);
+    pipeline.Stop();
+    fs::remove_all(root);
+    ASSERT_EQ(rows.size(), 2u);
+    for (const auto& r : rows) {
+      EXPECT_EQ(r.verdict, "error") << static_cast<int>(policy);
+      EXPECT_TRUE(r.scanner_error);
+      EXPECT_EQ(r.reason, "scanner failed");
+      EXPECT_EQ(r.error, "rspamd: Couldn't connect to server");
+    }
+    ScanSummary s = Summarize(rows, 1.0);
+    EXPECT_EQ(s.errors, 2u);
+    EXPECT_EQ(s.scanner_errors, 2u);
+    EXPECT_EQ(s.spam_detection.total, 0u);  // not "0% detected": not measured
+    EXPECT_EQ(s.ham_false_positive.total, 0u);
+    EXPECT_EQ(s.tempfails, 0u);
+  }
 }
 
 TEST(ScanRunnerTest, RowFromUnfilteredVerdict) {

@@ -126,6 +126,7 @@ TEST(SummarizeTest, CountsRatesAndPercentiles) {
   ScanSummary s = Summarize(rows, 2.0);
   EXPECT_EQ(s.messages, 9u);
   EXPECT_EQ(s.errors, 1u);
+  EXPECT_EQ(s.scanner_errors, 0u);
   EXPECT_EQ(s.counts["spam"]["reject"], 2u);
   EXPECT_EQ(s.counts["spam"]["tag"], 1u);
   EXPECT_EQ(s.counts["spam"]["accept"], 1u);
@@ -155,6 +156,20 @@ TEST(SummarizeTest, CountsRatesAndPercentiles) {
   ASSERT_TRUE(s.suggested_tag);
   EXPECT_DOUBLE_EQ(*s.suggested_tag, 7.0);  // ham 6.5 is 50% of the scored ham
   EXPECT_DOUBLE_EQ(*s.suggested_reject, 7.0);
+}
+
+TEST(SummarizeTest, ScannerErrorsAreErrorsInNoRate) {
+  ScanRow failed = Row(Label::kSpam, "error", std::nullopt, 3);
+  failed.scanner_error = true;
+  ScanRow unreadable = Row(Label::kHam, "error", std::nullopt, 0);
+  ScanSummary s = Summarize({failed, failed, unreadable, Row(Label::kSpam, "tag", 9, 5)}, 1.0);
+  EXPECT_EQ(s.messages, 4u);
+  EXPECT_EQ(s.errors, 3u);
+  EXPECT_EQ(s.scanner_errors, 2u);
+  EXPECT_EQ(s.counts["spam"]["error"], 2u);
+  EXPECT_EQ(s.spam_detection.hits, 1u);
+  EXPECT_EQ(s.spam_detection.total, 1u);
+  EXPECT_DOUBLE_EQ(s.throughput, 1.0);  // measured messages only
 }
 
 }  // namespace
