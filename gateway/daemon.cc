@@ -162,8 +162,9 @@ int Serve(const std::string& config_path) {
         if (d.destinations.empty())  // a sender's domain (DSNs) without outbound_relay
           return std::make_unique<routing::MxDestination>(io.get_executor(), c.server.hostname,
                                                           d.name, c.delivery);
-        return std::make_unique<routing::SmtpDestination>(
-            io.get_executor(), c.server.hostname, d.destinations, d.tls, c.delivery, d.name);
+        return std::make_unique<routing::SmtpDestination>(io.get_executor(), c.server.hostname,
+                                                          d.destinations, d.tls, c.delivery, d.name,
+                                                          shared_pool);
       });
   queue::RelayQueue& relay = *relay_ptr;
   st = relay.Load();
