@@ -17,7 +17,8 @@ std::map<std::string, queue::DomainSummary> Domains(const queue::RelayQueue& q,
   std::map<std::string, queue::DomainSummary> out;
   if (config)
     if (auto cfg = config())
-      for (const auto& [name, d] : cfg->domains) out[name].domain = name;
+      for (const auto& [name, d] : cfg->domains)  // provisioned ones only with activity:
+        if (d.source == config::DomainSource::kConfig) out[name].domain = name;  // bounded
   for (auto& s : q.Summary()) out[s.domain] = s;
   return out;
 }

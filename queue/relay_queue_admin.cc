@@ -34,7 +34,10 @@ const Envelope* RelayQueue::Find(const std::string& id) const {
 
 std::vector<DomainSummary> RelayQueue::Summary() const {
   std::map<std::string, DomainSummary> by;
-  for (const auto& [name, dc] : config_->domains) by[name].domain = name;
+  // Config-file domains are listed even when empty; provisioned ones (possibly 100,000s)
+  // only once they have mail or delivery state, so the summary stays bounded by activity.
+  for (const auto& [name, dc] : config_->domains)
+    if (dc.source == config::DomainSource::kConfig) by[name].domain = name;
   for (const auto& [name, d] : domains_) {
     by[name].domain = name;
     by[name].up = d.up;

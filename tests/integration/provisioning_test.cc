@@ -445,6 +445,40 @@ TEST_F(ProvisioningTest, DomainCreatedOverApiTakesMailWithinOneSecond) {
   }
 }
 
+// Hosting providers put many customer domains on one mail server: the domains share one
+// connection pool, so the server sees at most max_connections_per_destination connections in
+// total (a pool per domain opened one set per domain and overran the server).
+TEST_F(ProvisioningTest, DomainsOnOneServerShareItsConnectionLimit) {
+  GatewayOptions o = DefaultOptions();
+  o.max_connections_per_destination = 2;
+  ASSERT_TRUE(Start(o));
+  constexpr int kDomains = 24;
+  json::array items;
+  for (int i = 0; i < kDomains; ++i)
+    items.push_back(DomainBody("shared-" + std::to_string(i) + ".test", "", {SinkDest()}));
+  auto batch =
+      Api(kOperator, "POST", "/api/v1/domains:batch", json::object{{"domains", std::move(items)}});
+  ASSERT_EQ(batch.status, 200u) << batch.body;
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 6; ++t)
+    senders.emplace_back([this, t] {
+      for (int i = t; i < kDomains; i += 6) {
+        SmtpClient c;
+        if (!OpenSession(c, port())) continue;
+        std::string to = "user@shared-" + std::to_string(i) + ".test";
+        c.Command("MAIL FROM:<sender@client.test>");
+        c.Command("RCPT TO:<" + to + ">");
+        c.Command("DATA");
+        c.Command(SimpleMessage("shared-pool-" + std::to_string(i)) + ".");
+        c.Command("QUIT");
+      }
+    });
+  for (auto& s : senders) s.join();
+  ASSERT_TRUE(sink_.WaitForCount(kDomains, 20s)) << sink_.count() << " delivered";
+  EXPECT_LE(sink_.max_open_connections(), 2u);
+  EXPECT_GE(sink_.max_open_connections(), 1u);
+}
+
 TEST_F(ProvisioningTest, DeletedDomainQueuedMailStillDrains) {
   ASSERT_TRUE(Start());
   uint16_t late_port = FreeLoopbackPort();

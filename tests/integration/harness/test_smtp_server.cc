@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -155,6 +156,7 @@ void TestSmtpServer::AcceptLoop() {
       break;
     }
     conn_fds_.insert(fd);
+    max_open_ = std::max(max_open_, conn_fds_.size());
     conn_threads_.emplace_back([this, fd] { Serve(fd); });
   }
 }
@@ -303,6 +305,11 @@ void TestSmtpServer::Serve(int fd) {
   std::lock_guard<std::mutex> lock(mu_);
   conn_fds_.erase(fd);
   close(fd);
+}
+
+size_t TestSmtpServer::max_open_connections() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return max_open_;
 }
 
 std::vector<SinkMessage> TestSmtpServer::Messages() const {

@@ -48,6 +48,8 @@ class TestSmtpServer {
   std::vector<SinkMessage> Messages() const;
   size_t count() const;
   std::vector<std::string> errors() const;  // protocol oddities seen (bare LF in commands, ...)
+  // The most connections that were open at once since Start.
+  size_t max_open_connections() const;
   // Waits until at least `n` messages were recorded.
   bool WaitForCount(size_t n, Millis timeout) const;
   // Waits for a message whose unstuffed data contains `needle`; returns the first such.
@@ -68,6 +70,7 @@ class TestSmtpServer {
   std::atomic<bool> stopping_{false};
 
   mutable std::mutex mu_;
+  size_t max_open_ = 0;
   mutable std::condition_variable cv_;
   std::vector<SinkMessage> messages_;
   std::vector<std::string> errors_;
