@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "common/json_text.h"
+
 namespace sw::admin {
 
 namespace json = boost::json;
@@ -11,7 +13,7 @@ namespace json = boost::json;
 HttpResponse JsonReply(unsigned status, const json::value& body) {
   HttpResponse r;
   r.status = status;
-  r.body = json::serialize(body);
+  r.body = json_text::Serialize(body);  // valid UTF-8, plain numbers (6, not 6E0)
   r.body.push_back('\n');
   return r;
 }
@@ -84,6 +86,20 @@ std::optional<HttpResponse> CheckVersion(std::optional<uint64_t> expected, uint6
       412,
       "version " + std::to_string(*expected) + " is stale; current is " + std::to_string(current),
       "version");
+}
+
+std::optional<json::object> ParsePatch(const HttpRequest& req, uint64_t current,
+                                       HttpResponse* err) {
+  auto body = ParseObjectBody(req, err);
+  if (!body) return std::nullopt;
+  std::optional<HttpResponse> bad;
+  auto expected = ExpectedVersion(req, *body, &bad);
+  if (!bad) bad = CheckVersion(expected, current);
+  if (bad) {
+    *err = std::move(*bad);
+    return std::nullopt;
+  }
+  return body;
 }
 
 std::optional<size_t> LimitParam(const std::map<std::string, std::string>& query, size_t def,

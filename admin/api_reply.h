@@ -29,6 +29,11 @@ std::optional<uint64_t> ExpectedVersion(const HttpRequest& req, const boost::jso
 // 412 when `expected` is set and differs from `current`.
 std::optional<HttpResponse> CheckVersion(std::optional<uint64_t> expected, uint64_t current);
 
+// A PATCH body checked against the object's `current` version (If-Match or `version`): the
+// object, or nullopt with `*err` = 400, 422 or 412.
+std::optional<boost::json::object> ParsePatch(const HttpRequest& req, uint64_t current,
+                                              HttpResponse* err);
+
 // Paging: `limit` query value in 1..max (default `def`); nullopt with *err = 400 when bad.
 std::optional<size_t> LimitParam(const std::map<std::string, std::string>& query, size_t def,
                                  size_t max, HttpResponse* err);

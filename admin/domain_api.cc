@@ -198,12 +198,8 @@ HttpResponse DomainApi::Patch(const Principal& p, const HttpRequest& req, const 
     return FieldReply(409, "domain " + d.domain.name + " comes from the config file (read-only)",
                       "");
   HttpResponse err;
-  auto body = ParseObjectBody(req, &err);
+  auto body = ParsePatch(req, d.domain.version, &err);
   if (!body) return err;
-  std::optional<HttpResponse> bad;
-  auto expected = ExpectedVersion(req, *body, &bad);
-  if (bad) return *bad;
-  if (auto stale = CheckVersion(expected, d.domain.version)) return *stale;
   DomainRecord updated = d;
   if (auto e = control::ApplyDomainJson(*body, control::DomainInput::kPatch, &updated))
     return Unprocessable(*e);

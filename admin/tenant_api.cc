@@ -93,12 +93,8 @@ HttpResponse TenantApi::Reseller(const Principal& p, const HttpRequest& req, con
     return Commit(p, req, std::move(m), 204, nullptr);
   }
   HttpResponse err;
-  auto body = ParseObjectBody(req, &err);
+  auto body = ParsePatch(req, found->version, &err);
   if (!body) return err;
-  std::optional<HttpResponse> bad;
-  auto expected = ExpectedVersion(req, *body, &bad);
-  if (bad) return *bad;
-  if (auto stale = CheckVersion(expected, found->version)) return *stale;
   control::Reseller updated = *found;
   if (auto e = control::ApplyResellerJson(*body, &updated)) return Unprocessable(*e);
   ++updated.version;
@@ -152,12 +148,8 @@ HttpResponse TenantApi::Customer(const Principal& p, const HttpRequest& req, con
     return Commit(p, req, std::move(m), 204, nullptr);
   }
   HttpResponse err;
-  auto body = ParseObjectBody(req, &err);
+  auto body = ParsePatch(req, found->version, &err);
   if (!body) return err;
-  std::optional<HttpResponse> bad;
-  auto expected = ExpectedVersion(req, *body, &bad);
-  if (bad) return *bad;
-  if (auto stale = CheckVersion(expected, found->version)) return *stale;
   control::Customer updated = *found;
   if (auto e = control::ApplyCustomerJson(*body, p.is_operator(), &updated))
     return Unprocessable(*e);

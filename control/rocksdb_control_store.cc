@@ -10,21 +10,11 @@
 #include <filesystem>
 
 #include "queue/rocksdb_log_bridge.h"
+#include "queue/rocksdb_status.h"
 
 namespace sw::control {
 
-namespace {
-
-Status FromRocks(const rocksdb::Status& s) {
-  if (s.ok()) return Status::Ok();
-  if (s.IsNoSpace() || s.subcode() == rocksdb::Status::kNoSpace)
-    return Status(Status::Code::kNoSpace, s.ToString());
-  if (s.IsNotFound()) return Status(Status::Code::kNotFound, s.ToString());
-  if (s.IsCorruption()) return Status(Status::Code::kCorrupt, s.ToString());
-  return Status(Status::Code::kIoError, s.ToString());
-}
-
-}  // namespace
+using queue::FromRocks;
 
 std::string AuditKey(uint64_t seq) {
   char buf[17];

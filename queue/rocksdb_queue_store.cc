@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "queue/record_codec.h"
 #include "queue/rocksdb_log_bridge.h"
+#include "queue/rocksdb_status.h"
 
 namespace sw::queue {
 
@@ -38,19 +39,6 @@ struct RocksDbQueueStore::WriteOp {
     }
   }
 };
-
-namespace {
-
-Status FromRocks(const rocksdb::Status& s) {
-  if (s.ok()) return Status::Ok();
-  if (s.IsNoSpace() || s.subcode() == rocksdb::Status::kNoSpace)
-    return Status(Status::Code::kNoSpace, s.ToString());
-  if (s.IsNotFound()) return Status(Status::Code::kNotFound, s.ToString());
-  if (s.IsCorruption()) return Status(Status::Code::kCorrupt, s.ToString());
-  return Status(Status::Code::kIoError, s.ToString());
-}
-
-}  // namespace
 
 std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& path, Status* error,
                                                            rocksdb::Env* env) {
