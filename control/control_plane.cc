@@ -3,6 +3,7 @@
 // effective domain table published to the SMTP path. Fails by Status; never throws.
 #include "control/control_plane.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -180,10 +181,15 @@ void ControlPlane::SchedulePublish() {
 }
 
 std::optional<Principal> ControlPlane::Authenticate(std::string_view token) {
-  auto it = token_by_hash_.find(HashToken(token));
+  // The lookup is by SHA-256 of the token (its timing says nothing about the token itself);
+  // the stored hash is then compared in constant time.
+  const std::string hash = HashToken(token);
+  auto it = token_by_hash_.find(hash);
   if (it == token_by_hash_.end()) return std::nullopt;
   auto t = tokens_.find(it->second);
-  if (t == tokens_.end()) return std::nullopt;
+  if (t == tokens_.end() || t->second.hash.size() != hash.size() ||
+      CRYPTO_memcmp(t->second.hash.data(), hash.data(), hash.size()) != 0)
+    return std::nullopt;
   auto p = PrincipalFor(t->second, resellers_, customers_);
   if (!p) return std::nullopt;
   int64_t now = NowMs();
