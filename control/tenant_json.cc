@@ -106,7 +106,12 @@ MaybeError ApplyResellerJson(const json::object& in, Reseller* out) {
         if (pk != "max_domains") return FieldError{"plan." + std::string(pk), "unknown field"};
         if (!pv.is_int64() && !pv.is_uint64())
           return FieldError{"plan.max_domains", "must be a whole number"};
-        auto n = pv.to_number<int64_t>();
+        // Above INT64_MAX Boost.JSON holds a uint64 (to_number<int64_t> would throw).
+        if (const uint64_t* big = pv.if_uint64()) {
+          out->max_domains = *big;
+          continue;
+        }
+        int64_t n = pv.get_int64();
         if (n < 0) return FieldError{"plan.max_domains", "must not be negative"};
         out->max_domains = static_cast<uint64_t>(n);
       }

@@ -65,7 +65,10 @@ std::optional<std::string> Unquote(std::string_view s) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == '\\') {
       if (i + 2 >= s.size()) return std::nullopt;
-      out.push_back(s[++i]);
+      // quoted-pairSMTP is a backslash and a printable character: no escaped CR, LF or NUL.
+      unsigned char e = static_cast<unsigned char>(s[++i]);
+      if (e < 32 || e == 127) return std::nullopt;
+      out.push_back(static_cast<char>(e));
     } else if (c == '"' || c < 32 || c == 127) {
       return std::nullopt;
     } else {

@@ -107,6 +107,25 @@ TEST(TenantJsonTest, ResellerValidation) {
   EXPECT_EQ(back.branding.portal_host, "mail.msp.test");
 }
 
+// Seen while writing fuzz/provisioning_json_fuzz (its seed reseller_huge_plan crashed it): a
+// max_domains above INT64_MAX (a uint64 in Boost.JSON) threw from to_number<int64_t> instead of
+// being read, so the admin request got no reply at all.
+TEST(TenantJsonTest, HugeMaxDomainsIsReadNotThrown) {
+  Reseller r;
+  r.id = "r_1";
+  MaybeError e;
+  ASSERT_NO_THROW(e = ApplyResellerJson(
+                      Obj(R"({"name":"A","plan":{"max_domains":18446744073709551615}})"), &r));
+  ASSERT_FALSE(e);
+  EXPECT_EQ(r.max_domains, UINT64_MAX);
+  Reseller back;
+  ASSERT_TRUE(LoadReseller(StoreReseller(r), &back));
+  EXPECT_EQ(back.max_domains, UINT64_MAX);
+  e = ApplyResellerJson(Obj(R"({"name":"A","plan":{"max_domains":1e3}})"), &r);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->field, "plan.max_domains");
+}
+
 TEST(TenantJsonTest, WebhookSecretIsMaskedInViewsAndKeptOnPatch) {
   Customer c;
   ASSERT_FALSE(ApplyCustomerJson(

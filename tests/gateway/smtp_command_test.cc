@@ -76,6 +76,24 @@ TEST(ParseRcpt, QuotedLocalPartUnquoted) {
   EXPECT_EQ(r.value->local, "john doe");
 }
 
+// Found by fuzz/smtp_command_fuzz: a backslash let any byte into a quoted local part, so
+// `RCPT TO:<"\<CR>MAIL FROM:..."@example.com>` reached the destination's RCPT TO with a bare CR.
+TEST(ParseRcpt, EscapedControlCharactersRejected) {
+  for (std::string bad :
+       {std::string("TO:<\"\\\rX-Injected: yes\"@example.com>"),
+        std::string("TO:<\"a\\\nb\"@example.com>"), std::string("TO:<\"\\\x01\"@example.com>"),
+        std::string("TO:<\"\\\x7f\"@example.com>"),
+        std::string("TO:<\"\\") + '\0' + "jo\"@example.com>"}) {
+    auto r = ParseRcpt(bad);
+    EXPECT_FALSE(r.value) << bad;
+    EXPECT_EQ(r.error.code, 501) << bad;
+    EXPECT_FALSE(ParseMail("FROM:" + bad.substr(3)).value) << bad;
+  }
+  auto ok = ParseRcpt("TO:<\"a\\\"b\\\\c\\ d\"@example.com>");
+  ASSERT_TRUE(ok.value);
+  EXPECT_EQ(ok.value->local, "a\"b\\c d");
+}
+
 TEST(ParseRcpt, SourceRouteIgnored) {
   auto r = ParseRcpt("TO:<@relay.example:user@example.com>");
   ASSERT_TRUE(r.value);
