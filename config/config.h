@@ -30,9 +30,20 @@ struct Destination {
   std::string ToString() const;
 };
 
-struct TlsFiles {
-  std::string certificate;
+struct CertificateFiles {
+  std::string certificate;  // PEM chain, leaf first
   std::string key;
+};
+
+// The lowest protocol version STARTTLS accepts from clients (`server.tls.min_version`).
+enum class TlsVersion { k1_0, k1_1, k1_2, k1_3 };
+
+struct TlsFiles {
+  std::string certificate;  // the default certificate (no SNI, or no name matched)
+  std::string key;
+  // More certificates, chosen by the client's SNI against each one's DNS names, in order.
+  std::vector<CertificateFiles> certificates;
+  TlsVersion min_version = TlsVersion::k1_2;
 };
 
 struct ServerConfig {

@@ -449,10 +449,20 @@ class Loader {
       return;
     }
     TlsFiles files;
-    ForEach(section, {"certificate", "key"}, [&](const Entry& e) {
-      std::string& target = e.key == "certificate" ? files.certificate : files.key;
-      ReadString(e, target, false);
-      if (!target.empty()) CheckReadable(e, target, e.key + " file");
+    ForEach(section, {"certificate", "key", "certificates", "min_version"}, [&](const Entry& e) {
+      if (e.key == "certificates") {
+        LoadCertificates(e, files.certificates);
+      } else if (e.key == "min_version") {
+        ReadChoice<TlsVersion>(e, files.min_version,
+                               {{"1.0", TlsVersion::k1_0},
+                                {"1.1", TlsVersion::k1_1},
+                                {"1.2", TlsVersion::k1_2},
+                                {"1.3", TlsVersion::k1_3}});
+      } else {
+        std::string& target = e.key == "certificate" ? files.certificate : files.key;
+        ReadString(e, target, false);
+        if (!target.empty()) CheckReadable(e, target, e.key + " file");
+      }
     });
     if (!section.value.IsMap()) return;
     for (const char* key : {"certificate", "key"}) {
@@ -460,6 +470,41 @@ class Loader {
         Problem(section.loc, "`server.tls` needs `" + std::string(key) + "`");
     }
     out = files;
+  }
+
+  // `server.tls.certificates`: a list of {certificate, key} maps, both required.
+  void LoadCertificates(const Entry& e, std::vector<CertificateFiles>& out) {
+    if (e.value.IsNull()) return;
+    if (!e.value.IsSequence()) {
+      Problem(e.loc, Quote(e) + ": expected a list of {certificate: FILE, key: FILE}");
+      return;
+    }
+    size_t index = 0;
+    for (const auto& it : e.value) {
+      const YAML::Node& node = it;
+      Entry item;
+      item.key = std::to_string(index);
+      item.path = e.path + "[" + std::to_string(index) + "]";
+      item.value = node;
+      item.loc = MarkOf(node);
+      if (item.loc.line == 0) item.loc = e.loc;
+      item.key_loc = item.loc;
+      ++index;
+      if (!node.IsMap()) {
+        Problem(item.loc, Quote(item) + ": expected {certificate: FILE, key: FILE}");
+        continue;
+      }
+      CertificateFiles files;
+      ForEach(item, {"certificate", "key"}, [&](const Entry& f) {
+        std::string& target = f.key == "certificate" ? files.certificate : files.key;
+        ReadString(f, target, false);
+        if (!target.empty()) CheckReadable(f, target, f.key + " file");
+      });
+      for (const char* key : {"certificate", "key"}) {
+        if (!node[key]) Problem(item.loc, Quote(item) + " needs `" + std::string(key) + "`");
+      }
+      out.push_back(files);
+    }
   }
 
   void LoadQueue(const Entry& section, QueueConfig& queue) {

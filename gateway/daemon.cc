@@ -5,7 +5,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
 #include <thread>
@@ -20,6 +19,7 @@
 #include "filters/filter_set.h"
 #include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
+#include "gateway/server_tls.h"
 #include "gateway/smtp_server.h"
 #include "queue/relay_queue.h"
 #include "queue/rocksdb_queue_store.h"
@@ -35,23 +35,9 @@ namespace {
 
 constexpr auto kShutdownGrace = std::chrono::seconds(30);
 
-std::unique_ptr<asio::ssl::context> MakeTls(const config::ServerConfig& sc, std::string* err) {
-  if (!sc.tls) return nullptr;
-  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                   asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
-  boost::system::error_code ec;
-  ctx->use_certificate_chain_file(sc.tls->certificate, ec);
-  if (ec) {
-    *err = sc.tls->certificate + ": " + ec.message();
-    return nullptr;
-  }
-  ctx->use_private_key_file(sc.tls->key, asio::ssl::context::pem, ec);
-  if (ec) {
-    *err = sc.tls->key + ": " + ec.message();
-    return nullptr;
-  }
-  return ctx;
+// The STARTTLS contexts for `sc.tls` (gateway/server_tls.h); null for none or on failure.
+std::shared_ptr<ServerTls> MakeTls(const config::ServerConfig& sc, std::string* err) {
+  return sc.tls ? ServerTls::Build(*sc.tls, err) : nullptr;
 }
 
 }  // namespace
@@ -176,7 +162,7 @@ int Serve(const std::string& config_path) {
   DiskSpace disk(cfg->queue.path, cfg->server.min_free_space);
   DataBudget data_budget;
   ctx.queue = &relay;
-  ctx.tls = tls.get();
+  ctx.tls = tls;
   ctx.disk = &disk;
   ctx.data_budget = &data_budget;
   // Rendered by the admin server on this thread, where data_budget lives.
@@ -228,6 +214,15 @@ int Serve(const std::string& config_path) {
         if (sig == SIGHUP) {
           try {
             auto fresh = std::make_shared<const config::Config>(config::LoadConfig(config_path));
+            // New certificates for new sessions; a broken one keeps the running contexts.
+            std::string fresh_err;
+            auto fresh_tls = MakeTls(fresh->server, &fresh_err);
+            if (fresh->server.tls && !fresh_tls) {
+              log::Error("reload_failed").kv("reason", "server.tls: " + fresh_err);
+              signals.async_wait(on_signal);
+              return;
+            }
+            ctx.tls = fresh_tls;
             control.SetFileConfig(fresh);  // publishes file + provisioned domains
             log::Info("reloaded").kv("domains", ctx.config->domains.size());
           } catch (const config::ConfigError& e) {

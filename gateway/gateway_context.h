@@ -2,7 +2,6 @@
 // Plain wiring; nothing here fails.
 #pragma once
 
-#include <boost/asio/ssl/context.hpp>
 #include <memory>
 
 #include "config/config.h"
@@ -15,15 +14,17 @@ class Pipeline;
 namespace sw::gateway {
 
 class DataBudget;
+class ServerTls;
 class DiskSpace;
 
 struct GatewayContext {
   std::shared_ptr<const config::Config> config;  // swapped on reload; sessions keep theirs
   queue::RelayQueue* queue = nullptr;
-  boost::asio::ssl::context* tls = nullptr;  // null: STARTTLS not offered
-  DiskSpace* disk = nullptr;                 // null: no free-space check
-  DataBudget* data_budget = nullptr;         // null: DATA bytes in memory are not counted
-  filters::Pipeline* filters = nullptr;      // null: no domain filtered at startup
+  // STARTTLS contexts (null: STARTTLS not offered); swapped on reload, sessions keep theirs.
+  std::shared_ptr<ServerTls> tls;
+  DiskSpace* disk = nullptr;             // null: no free-space check
+  DataBudget* data_budget = nullptr;     // null: DATA bytes in memory are not counted
+  filters::Pipeline* filters = nullptr;  // null: no domain filtered at startup
   bool shutting_down = false;
 };
 

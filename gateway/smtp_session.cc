@@ -20,6 +20,7 @@
 #include "filters/policy.h"
 #include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
+#include "gateway/server_tls.h"
 #include "queue/dsn.h"
 
 namespace sw::gateway {
@@ -43,6 +44,7 @@ std::string Lower(std::string_view s) {
 
 SmtpSession::SmtpSession(tcp::socket sock, GatewayContext& ctx, uint64_t session_id)
     : sock_(std::move(sock)),
+      tls_ctx_(ctx.tls),
       ctx_(ctx),
       cfg_(ctx.config),
       sid_(session_id),
@@ -305,7 +307,7 @@ void SmtpSession::DoEhlo(std::string_view args, bool extended) {
   }
   std::vector<std::string> lines = {cfg_->server.hostname, "PIPELINING",
                                     "SIZE " + std::to_string(cfg_->server.max_message_size)};
-  if (ctx_.tls && !tls_) lines.push_back("STARTTLS");
+  if (tls_ctx_ && !tls_) lines.push_back("STARTTLS");
   lines.push_back("ENHANCEDSTATUSCODES");
   lines.push_back("8BITMIME");
   lines.push_back("SMTPUTF8");
@@ -658,7 +660,7 @@ asio::awaitable<void> SmtpSession::DoData() {
 }
 
 asio::awaitable<bool> SmtpSession::DoStartTls() {
-  if (!ctx_.tls) {
+  if (!tls_ctx_) {
     Reply(502, "5.5.1 Error: command not implemented");
     co_return !CountError();
   }
@@ -671,7 +673,7 @@ asio::awaitable<bool> SmtpSession::DoStartTls() {
   // Anything pipelined after STARTTLS in clear text is discarded (RFC 3207, CVE-2011-0411).
   in_.clear();
   in_pos_ = 0;
-  tls_.emplace(sock_, *ctx_.tls);
+  tls_.emplace(sock_, tls_ctx_->context());
   deadline_ = Clock::now() + cfg_->server.command_timeout;
   auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, kTuple);
   if (ec) {

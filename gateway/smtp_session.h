@@ -50,6 +50,7 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   int CountReceived(const std::string& body) const;
 
   boost::asio::ip::tcp::socket sock_;
+  std::shared_ptr<ServerTls> tls_ctx_;  // at session start; outlives tls_ (declared first)
   std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
   GatewayContext& ctx_;
   std::shared_ptr<const config::Config> cfg_;

@@ -465,6 +465,54 @@ TEST(ConfigLoader, TlsNeedsCertificateAndKey) {
                 "directory");
 }
 
+TEST(ConfigLoader, TlsCertificatesAndMinVersion) {
+  std::string cert = WriteTemp("sni-cert.pem", "cert");
+  std::string key = WriteTemp("sni-key.pem", "key");
+  Config c = Load("server:\n  tls: {certificate: " + cert + ", key: " + key + "}\n");
+  ASSERT_TRUE(c.server.tls);
+  EXPECT_EQ(c.server.tls->min_version, TlsVersion::k1_2);
+  EXPECT_TRUE(c.server.tls->certificates.empty());
+  c = Load("server:\n  tls:\n    certificate: " + cert + "\n    key: " + key +
+           "\n    min_version: \"1.0\"\n    certificates:\n      - {certificate: " + cert +
+           ", key: " + key + "}\n      - certificate: " + key + "\n        key: " + cert + "\n");
+  ASSERT_TRUE(c.server.tls);
+  EXPECT_EQ(c.server.tls->min_version, TlsVersion::k1_0);
+  ASSERT_EQ(c.server.tls->certificates.size(), 2u);
+  EXPECT_EQ(c.server.tls->certificates[0].certificate, cert);
+  EXPECT_EQ(c.server.tls->certificates[1].certificate, key);
+  EXPECT_EQ(c.server.tls->certificates[1].key, cert);
+  EXPECT_EQ(
+      Load("server:\n  tls: {certificate: " + cert + ", key: " + key + ", min_version: 1.3}\n")
+          .server.tls->min_version,
+      TlsVersion::k1_3);
+}
+
+TEST(ConfigLoader, TlsCertificatesProblemsAreLocated) {
+  std::string cert = WriteTemp("sni-cert2.pem", "cert");
+  std::string base = "server:\n  tls:\n    certificate: " + cert + "\n    key: " + cert + "\n";
+  EXPECT_EQ(OneProblem(base + "    min_version: 1.4\n"),
+            "t.yaml:5:18: `server.tls.min_version`: expected one of 1.0, 1.1, 1.2, 1.3, got `1.4`"
+            " (did you mean `1.0`?)");
+  EXPECT_EQ(OneProblem(base + "    certificates: " + cert + "\n"),
+            "t.yaml:5:19: `server.tls.certificates`: expected a list of {certificate: FILE, key: "
+            "FILE}");
+  EXPECT_EQ(OneProblem(base + "    certificates:\n      - {certificate: " + cert + "}\n"),
+            "t.yaml:6:9: `server.tls.certificates[0]` needs `key`");
+  EXPECT_EQ(OneProblem(base + "    certificates:\n      - {certificate: " + cert +
+                       ", key: " + cert + ", cert: x}\n"),
+            "t.yaml:6:" + std::to_string(32 + 2 * cert.size()) +
+                ": unknown key `server.tls.certificates[0].cert`");
+  EXPECT_EQ(OneProblem(base + "    certificates:\n      - {certificate: " + cert +
+                       ", key: /nonexistent/k.pem}\n"),
+            "t.yaml:6:" + std::to_string(30 + cert.size()) +
+                ": `server.tls.certificates[0].key`: cannot open key file `/nonexistent/k.pem`: "
+                "No such file or directory");
+  EXPECT_EQ(OneProblem(base + "    certificates:\n      - just-a-file\n"),
+            "t.yaml:6:9: `server.tls.certificates[0]`: expected {certificate: FILE, key: FILE}");
+  EXPECT_EQ(OneProblem(base + "    min_versoin: 1.2\n"),
+            "t.yaml:5:5: unknown key `server.tls.min_versoin` (did you mean `min_version`?)");
+}
+
 TEST(ConfigLoader, TokenFileIsReadAndTrimmed) {
   std::string path = WriteTemp("token2", "\n  abc123 \n");
   EXPECT_EQ(Load("admin: {token_file: " + path + "}\n").admin.token, "abc123");

@@ -47,9 +47,14 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
     << "  min_free_space: " << o.min_free_space << "\n"
     << "  timeouts: { command: " << o.command_timeout << ", data: " << o.data_timeout << " }\n";
   if (!o.max_inflight_data.empty()) y << "  max_inflight_data: " << o.max_inflight_data << "\n";
-  if (!o.tls_certificate.empty())
-    y << "  tls: { certificate: " << Quote(o.tls_certificate) << ", key: " << Quote(o.tls_key)
-      << " }\n";
+  if (!o.tls_certificate.empty()) {
+    y << "  tls:\n    certificate: " << Quote(o.tls_certificate)
+      << "\n    key: " << Quote(o.tls_key) << "\n";
+    if (!o.tls_min_version.empty()) y << "    min_version: \"" << o.tls_min_version << "\"\n";
+    if (!o.tls_certificates.empty()) y << "    certificates:\n";
+    for (const auto& [cert, key] : o.tls_certificates)
+      y << "      - { certificate: " << Quote(cert) << ", key: " << Quote(key) << " }\n";
+  }
   y << "queue:\n"
     << "  path: " << Quote(queue_path) << "\n"
     << "  retry_interval: " << o.retry_interval << "\n"

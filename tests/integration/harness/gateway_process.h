@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/harness/process.h"
@@ -46,6 +47,9 @@ struct GatewayOptions {
   std::string max_inflight_data;        // empty: the default
   std::string tls_certificate;          // both set: STARTTLS offered
   std::string tls_key;
+  // server.tls.certificates (SNI): {certificate, key} pairs; tls_min_version empty: the default.
+  std::vector<std::pair<std::string, std::string>> tls_certificates;
+  std::string tls_min_version;
   std::vector<DomainSpec> domains;
   std::string filters_yaml;  // the whole `filters:` section (filter tests); empty: defaults
   std::string extra_yaml;    // more top-level sections (`provisioning:`, `dns:`), appended
