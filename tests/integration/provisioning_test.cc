@@ -298,6 +298,8 @@ TEST_F(ProvisioningTest, TenantIsolationTable) {
       {"DELETE", "/api/v1/domains/" + db, ""},
       {"DELETE", "/api/v1/customers/" + cb, ""},
       {"DELETE", "/api/v1/resellers/" + rb, ""},
+      {"POST", "/api/v1/tokens", R"({"account": ")" + cb + R"(", "role": "admin"})"},
+      {"POST", "/api/v1/tokens", R"({"account": ")" + rb + R"(", "role": "read"})"},
   };
   for (const auto& c : calls) {
     admin::HttpResult r = Api(ta.token, c.method, c.target, c.body);
@@ -305,6 +307,22 @@ TEST_F(ProvisioningTest, TenantIsolationTable) {
     EXPECT_EQ(r.status, 404u) << "reseller A: " << c.method << " " << c.target << " -> "
                               << Describe(r);
   }
+
+  // Creating under B's customer is answered exactly as for a customer that does not exist
+  // (422 naming `customer`), one by one and in a batch: nothing tells A that B's exists.
+  for (const std::string& customer : {cb, std::string("c_0000000000000000")}) {
+    admin::HttpResult one = Api(ta.token, "POST", "/api/v1/domains",
+                                DomainBody("intruder.test", customer, {SinkDest()}));
+    EXPECT_EQ(one.status, 422u) << Describe(one);
+    EXPECT_NE(one.body.find("\"field\":\"customer\""), std::string::npos) << one.body;
+    json::array items{DomainBody("intruder-b.test", customer, {SinkDest()})};
+    admin::HttpResult batch =
+        Api(ta.token, "POST", "/api/v1/domains:batch", json::object{{"domains", std::move(items)}});
+    EXPECT_EQ(batch.status, 200u) << Describe(batch);
+    EXPECT_NE(batch.body.find("\"status\":422"), std::string::npos) << batch.body;
+  }
+  EXPECT_EQ(Api(kOperator, "GET", "/api/v1/domains/intruder.test").status, 404u);
+  EXPECT_EQ(Api(kOperator, "GET", "/api/v1/domains/intruder-b.test").status, 404u);
 
   // Queue listings: never a message of B (404 for the foreign filter is fine too).
   for (const std::string& target : {"/api/v1/queue?domain=" + db, std::string("/api/v1/queue")}) {
@@ -378,6 +396,9 @@ TEST_F(ProvisioningTest, ReadTokenGets403OnWrites) {
   const std::vector<Call> writes = {
       {"PATCH", "/api/v1/domains/" + d, R"({"filtering": true})"},
       {"POST", "/api/v1/domains", json::serialize(DomainBody("readonly-2.test", c, {SinkDest()}))},
+      {"POST", "/api/v1/domains:batch",
+       json::serialize(
+           json::object{{"domains", json::array{DomainBody("readonly-3.test", c, {SinkDest()})}}})},
       {"POST", "/api/v1/domains/" + d + "/flush", ""},
       {"POST", "/api/v1/domains/" + d + "/hold", ""},
       {"POST", "/api/v1/domains/" + d + "/verify", ""},
