@@ -260,26 +260,27 @@ int64_t Int(const json::object& o, const char* k) {
 }
 }  // namespace
 
-bool LoadReseller(const std::string& text, Reseller* out) {
+// The stored record's metadata (id, version, creation time) into `rec`; the rest of the
+// object, for the same validator the API uses.
+template <typename Record>
+std::optional<json::object> SplitStored(const std::string& text, Record* rec) {
   auto o = ParseObject(text);
-  if (!o) return false;
-  out->id = Str(*o, "id");
-  out->version = static_cast<uint64_t>(Int(*o, "version"));
-  out->created_ms = Int(*o, "created_ms");
-  json::object in = *o;
-  for (const char* k : {"id", "version", "created_at", "created_ms"}) in.erase(k);
-  return !ApplyResellerJson(in, out) && !out->id.empty();
+  if (!o) return std::nullopt;
+  rec->id = Str(*o, "id");
+  rec->version = static_cast<uint64_t>(Int(*o, "version"));
+  rec->created_ms = Int(*o, "created_ms");
+  for (const char* k : {"id", "version", "created_at", "created_ms"}) o->erase(k);
+  return o;
+}
+
+bool LoadReseller(const std::string& text, Reseller* out) {
+  auto in = SplitStored(text, out);
+  return in && !ApplyResellerJson(*in, out) && !out->id.empty();
 }
 
 bool LoadCustomer(const std::string& text, Customer* out) {
-  auto o = ParseObject(text);
-  if (!o) return false;
-  out->id = Str(*o, "id");
-  out->version = static_cast<uint64_t>(Int(*o, "version"));
-  out->created_ms = Int(*o, "created_ms");
-  json::object in = *o;
-  for (const char* k : {"id", "version", "created_at", "created_ms"}) in.erase(k);
-  return !ApplyCustomerJson(in, true, out) && !out->id.empty();
+  auto in = SplitStored(text, out);
+  return in && !ApplyCustomerJson(*in, true, out) && !out->id.empty();
 }
 
 bool LoadToken(const std::string& text, Token* out) {
