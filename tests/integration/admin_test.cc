@@ -46,7 +46,7 @@ class AdminTest : public GatewayTest {
   }
   GatewayOptions Options() {
     GatewayOptions o = DefaultOptions();
-    down_port_ = FreeLoopbackPort();
+    down_port_ = down_reserved_.port();
     o.domains.push_back(Domain("down.test", down_port_));
     o.outbound_relay = Dest(sink_.port());  // DSNs to senders land in the sink too
     return o;
@@ -108,6 +108,7 @@ class AdminTest : public GatewayTest {
     return st;
   }
 
+  ClosedPort down_reserved_;  // refuses until `late_` joins it
   uint16_t down_port_ = 0;
   int cli_runs_ = 0;
   TestSmtpServer late_;  // down.test's server, started when a test brings it back

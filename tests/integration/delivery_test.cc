@@ -184,7 +184,8 @@ TEST_F(GatewayTest, TwentyMebibyteMessageArrivesIntact) {
 }
 
 TEST_F(GatewayTest, DestinationDownThenUp) {
-  uint16_t down_port = FreeLoopbackPort();
+  ClosedPort reserved;
+  uint16_t down_port = reserved.port();
   ASSERT_NE(down_port, 0);
   GatewayOptions o = DefaultOptions();
   o.domains.push_back(

@@ -289,7 +289,8 @@ TEST_F(FilterTest, OnePolicyPerTransaction) {
 
 TEST_F(FilterTest, RspamdDownTempfails) {
   FilterSetup f;
-  f.rspamd_url = "http://127.0.0.1:" + std::to_string(FreeLoopbackPort());  // nothing listens
+  ClosedPort closed;
+  f.rspamd_url = "http://127.0.0.1:" + std::to_string(closed.port());  // nothing listens
   ASSERT_TRUE(StartFiltering(f));
   ExpectRefused("user@example.com", SimpleMessage("down-1"), "451 4.7.1");
   auto line = gw_->log().WaitFor("event=scanned\\b.*\\bverdict=tempfail\\b", 5s);
@@ -300,7 +301,8 @@ TEST_F(FilterTest, RspamdDownTempfails) {
 
 TEST_F(FilterTest, RspamdDownUnderAcceptDeliversWithFailOpenMark) {
   FilterSetup f;
-  f.rspamd_url = "http://127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  ClosedPort closed;
+  f.rspamd_url = "http://127.0.0.1:" + std::to_string(closed.port());
   f.rspamd_on_failure = "accept";
   ASSERT_TRUE(StartFiltering(f));
   SendResult r = Send("user@example.com", SimpleMessage("down-accept-1"));

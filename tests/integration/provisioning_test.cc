@@ -241,7 +241,8 @@ class ProvisioningTest : public GatewayTest {
 
 TEST_F(ProvisioningTest, TenantIsolationTable) {
   ASSERT_TRUE(Start());
-  uint16_t down_port = FreeLoopbackPort();  // B's server: nothing listens there
+  ClosedPort reserved;  // B's server: nothing listens there
+  uint16_t down_port = reserved.port();
   std::string ra = CreateReseller("Reseller A");
   std::string rb = CreateReseller("Reseller B");
   ASSERT_FALSE(ra.empty() || rb.empty());
@@ -502,7 +503,8 @@ TEST_F(ProvisioningTest, DomainsOnOneServerShareItsConnectionLimit) {
 
 TEST_F(ProvisioningTest, DeletedDomainQueuedMailStillDrains) {
   ASSERT_TRUE(Start());
-  uint16_t late_port = FreeLoopbackPort();
+  ClosedPort reserved;
+  uint16_t late_port = reserved.port();
   ASSERT_NE(late_port, 0);
   CreateDomain("drain.test", "", {Dest(late_port)});
   ASSERT_TRUE(TimeUntilRcpt("user@drain.test", "250", 3s));

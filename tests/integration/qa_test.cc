@@ -229,8 +229,9 @@ TEST_F(QaScanTest, ScannerFailuresAreErrorsAndExit1) {
   for (const char* policy : {"tempfail", "accept"}) {
     SCOPED_TRACE(policy);
     GatewayOptions o = QaOptions();
+    ClosedPort closed;
     o.filters_yaml =
-        "filters:\n  rspamd: {url: \"http://127.0.0.1:" + std::to_string(FreeLoopbackPort()) +
+        "filters:\n  rspamd: {url: \"http://127.0.0.1:" + std::to_string(closed.port()) +
         "\", timeout: 5s, on_failure: " + policy + "}\n  clamav: {database: \"" + g_scanners->db() +
         "\", on_failure: tempfail, temp_dir: \"" + dir_.path() + "\", threads: 2}\n";
     std::string cfg = dir_.File(std::string("closed-") + policy + ".yaml");

@@ -45,7 +45,8 @@ class RelayQueueTest : public GatewayTest {
 };
 
 TEST_F(RelayQueueTest, DeadThenLiveDestinationDeliversThroughLive) {
-  uint16_t dead = FreeLoopbackPort();
+  ClosedPort reserved;
+  uint16_t dead = reserved.port();
   ASSERT_TRUE(StartGateway(Options({Dest(dead), Dest(sink_.port())})));
   std::string id = SendOk(Env("alice@example.net", {"bob@example.com"}), Msg("dead-live"));
   auto m = AwaitDelivery("dead-live");
@@ -123,7 +124,8 @@ TEST_F(RelayQueueTest, FourXXRetriedUntilAccepted) {
 }
 
 TEST_F(RelayQueueTest, ExpiredMessageGetsDsnAndLeavesTheQueue) {
-  GatewayOptions o = Options({Dest(FreeLoopbackPort())});
+  ClosedPort dead;
+  GatewayOptions o = Options({Dest(dead.port())});
   o.max_age = "2s";
   ASSERT_TRUE(StartGateway(o));
   std::string id =
@@ -141,7 +143,8 @@ TEST_F(RelayQueueTest, ExpiredMessageGetsDsnAndLeavesTheQueue) {
 }
 
 TEST_F(RelayQueueTest, NullSenderMessageExpiresWithoutDsn) {
-  GatewayOptions o = Options({Dest(FreeLoopbackPort())});
+  ClosedPort dead;
+  GatewayOptions o = Options({Dest(dead.port())});
   o.max_age = "2s";
   ASSERT_TRUE(StartGateway(o));
   std::string id = SendOk(Env("", {"bob@example.com"}), Msg("null-sender"));

@@ -31,7 +31,25 @@ class TempDir {
 };
 
 // Binds 127.0.0.1:0, reads the port the kernel chose and closes the socket. 0 on failure.
+// For a port another process binds at once (rspamd, redis). For "nothing listens here", use
+// ClosedPort: a released port can be handed to the gateway's own bind(0) a moment later.
 uint16_t FreeLoopbackPort();
+
+// A loopback port held bound but not listening for the object's lifetime: connections are
+// refused and no bind(0) elsewhere is given it. Bound with SO_REUSEPORT, so a TestSmtpServer
+// (which sets it too) can start on it later, when a test brings the "down" server back.
+class ClosedPort {
+ public:
+  ClosedPort();
+  ~ClosedPort();
+  ClosedPort(const ClosedPort&) = delete;
+  ClosedPort& operator=(const ClosedPort&) = delete;
+  uint16_t port() const { return port_; }  // 0 when no port could be reserved
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
 
 bool WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);  // empty when missing

@@ -97,6 +97,7 @@ bool TestSmtpServer::Start(uint16_t port, std::string* error) {
   if (listen_fd_ < 0) return fail("socket");
   int one = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);  // may join a ClosedPort
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
