@@ -110,7 +110,7 @@ Principal ControlPlane::OperatorPrincipal() {
 
 Status ControlPlane::Load() {
   size_t bad = 0;
-  Status st = store_.ScanRecords([&](const std::string& key, const std::string& text) {
+  auto load = [&](const std::string& key, const std::string& text) {
     bool ok = false;
     if (key.rfind("r/", 0) == 0) {
       Reseller r;
@@ -132,8 +132,12 @@ Status ControlPlane::Load() {
       ++bad;
       log::Error("control_record_unreadable").kv("key", key);
     }
-  });
-  if (!st.ok()) return st;
+    return true;
+  };
+  for (const char* prefix : {"r/", "c/", "t/", "d/"}) {
+    Status st = store_.ScanPrefix(prefix, load);
+    if (!st.ok()) return st;
+  }
   audit_seq_ = store_.LastAuditSeq();
   effective_ = Build();
   log::Info("control_loaded")

@@ -11,7 +11,9 @@
 
 namespace sw::control {
 
-// Record keys are "<kind>/<id>": kind r (reseller), c (customer), d (domain), t (token).
+// Record keys are "<kind>/<id>": kind r (reseller), c (customer), d (domain), t (token);
+// alert plane (alerts/): a (alert event), o (outbox), h (status history), s (alert state),
+// u (usage per domain per hour per node), k (daily census per reseller).
 struct RecordPut {
   std::string key;
   std::string json;
@@ -36,11 +38,20 @@ struct ChangeSet {
 class ControlStore {
  public:
   virtual ~ControlStore() = default;
-  // Calls `fn(key, json)` for every record, in key order.
-  virtual Status ScanRecords(
-      const std::function<void(const std::string& key, const std::string& json)>& fn) = 0;
+  // Calls `fn(key, json)` for every record whose key starts with `prefix`, in key order,
+  // until `fn` returns false.
+  virtual Status ScanPrefix(
+      const std::string& prefix,
+      const std::function<bool(const std::string& key, const std::string& json)>& fn) = 0;
+  // One record; kNotFound when there is none.
+  virtual Status Get(const std::string& key, std::string* json) = 0;
   // Applies `changes` in one synced write; nothing of it is applied on failure.
   virtual Status Commit(const ChangeSet& changes) = 0;
+  // Like Commit, but only when no record `guard` exists yet: false in *applied (and nothing
+  // written) when it does. Atomic against every other writer of the store (a node of the
+  // cluster included): the one-alert-per-event rule rests on it.
+  virtual Status CommitIfAbsent(const std::string& guard, const ChangeSet& changes,
+                                bool* applied) = 0;
   // Writes `puts` without waiting for the disk (e.g. a token's last-used time).
   virtual Status PutUnsynced(const std::vector<RecordPut>& puts) = 0;
   // Audit rows with seq > `after`, oldest first, for which `keep` is true; stops at `limit`.

@@ -63,11 +63,30 @@ RocksDbControlStore::~RocksDbControlStore() {
   db_->Close();
 }
 
-Status RocksDbControlStore::ScanRecords(
-    const std::function<void(const std::string&, const std::string&)>& fn) {
+Status RocksDbControlStore::ScanPrefix(
+    const std::string& prefix,
+    const std::function<bool(const std::string&, const std::string&)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), records_));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) fn(it->key().ToString(), it->value().ToString());
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    if (!fn(it->key().ToString(), it->value().ToString())) break;
   return FromRocks(it->status());
+}
+
+Status RocksDbControlStore::Get(const std::string& key, std::string* json) {
+  return FromRocks(db_->Get(rocksdb::ReadOptions(), records_, key, json));
+}
+
+Status RocksDbControlStore::CommitIfAbsent(const std::string& guard, const ChangeSet& changes,
+                                           bool* applied) {
+  std::lock_guard lock(guard_mu_);
+  *applied = false;
+  std::string existing;
+  Status st = Get(guard, &existing);
+  if (st.ok()) return Status::Ok();
+  if (st.code() != Status::Code::kNotFound) return st;
+  st = Commit(changes);
+  *applied = st.ok();
+  return st;
 }
 
 Status RocksDbControlStore::Commit(const ChangeSet& changes) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "control/control_store.h"
@@ -20,9 +21,11 @@ class RocksDbControlStore : public ControlStore {
   static std::unique_ptr<RocksDbControlStore> Open(const std::string& path, Status* error);
   ~RocksDbControlStore() override;
 
-  Status ScanRecords(
-      const std::function<void(const std::string&, const std::string&)>& fn) override;
+  Status ScanPrefix(const std::string& prefix,
+                    const std::function<bool(const std::string&, const std::string&)>& fn) override;
+  Status Get(const std::string& key, std::string* json) override;
   Status Commit(const ChangeSet& changes) override;
+  Status CommitIfAbsent(const std::string& guard, const ChangeSet& changes, bool* applied) override;
   Status PutUnsynced(const std::vector<RecordPut>& puts) override;
   Status ReadAudit(uint64_t after, size_t limit,
                    const std::function<bool(const std::string&)>& keep,
@@ -35,6 +38,7 @@ class RocksDbControlStore : public ControlStore {
   rocksdb::ColumnFamilyHandle* records_ = nullptr;
   rocksdb::ColumnFamilyHandle* audit_ = nullptr;
   rocksdb::ColumnFamilyHandle* default_ = nullptr;
+  std::mutex guard_mu_;  // CommitIfAbsent's check and write are one step
 };
 
 // Audit keys: the seq as 16 hex digits, so key order is seq order.

@@ -4,10 +4,12 @@
 // Fails with a GoogleTest assertion.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "control/rocksdb_control_store.h"
 
@@ -45,8 +47,11 @@ class ControlStoreContract : public ::testing::TestWithParam<Impl> {
   std::vector<std::pair<std::string, std::string>> All() {
     std::vector<std::pair<std::string, std::string>> out;
     EXPECT_TRUE(store_
-                    ->ScanRecords(
-                        [&](const std::string& k, const std::string& v) { out.emplace_back(k, v); })
+                    ->ScanPrefix("",
+                                 [&](const std::string& k, const std::string& v) {
+                                   out.emplace_back(k, v);
+                                   return true;
+                                 })
                     .ok());
     return out;
   }
@@ -125,6 +130,75 @@ TEST_P(ControlStoreContract, EmptyStoreHasNothing) {
                       0, 10, [](const std::string&) { return true; }, &rows)
                   .ok());
   EXPECT_TRUE(rows.empty());
+}
+
+TEST_P(ControlStoreContract, ScanPrefixAndGet) {
+  ChangeSet a;
+  a.puts = {{"u/b.test/2026113009", "2"},
+            {"u/a.test/2026113009", "1"},
+            {"u/a.test/2026113010", "3"},
+            {"u/a.test0/2026113010", "4"},
+            {"v/x", "5"}};
+  ASSERT_TRUE(store_->Commit(a).ok());
+  std::vector<std::string> keys;
+  auto collect = [&](const std::string& k, const std::string&) {
+    keys.push_back(k);
+    return true;
+  };
+  ASSERT_TRUE(store_->ScanPrefix("u/a.test/", collect).ok());
+  EXPECT_EQ(keys, (std::vector<std::string>{"u/a.test/2026113009", "u/a.test/2026113010"}))
+      << "only the prefix, in key order ('u/a.test0/' is not under 'u/a.test/')";
+  keys.clear();
+  ASSERT_TRUE(store_
+                  ->ScanPrefix("u/",
+                               [&](const std::string& k, const std::string&) {
+                                 keys.push_back(k);
+                                 return keys.size() < 2;
+                               })
+                  .ok());
+  EXPECT_EQ(keys.size(), 2u) << "stops when the callback says so";
+  keys.clear();
+  ASSERT_TRUE(store_->ScanPrefix("w/", collect).ok());
+  EXPECT_TRUE(keys.empty());
+
+  std::string v;
+  ASSERT_TRUE(store_->Get("u/a.test/2026113010", &v).ok());
+  EXPECT_EQ(v, "3");
+  EXPECT_EQ(store_->Get("u/none", &v).code(), Status::Code::kNotFound);
+}
+
+TEST_P(ControlStoreContract, CommitIfAbsentWritesOnce) {
+  ChangeSet first;
+  first.puts = {{"a/ev1", "{\"n\":1}"}, {"o/ev1/0", "{}"}};
+  bool applied = false;
+  ASSERT_TRUE(store_->CommitIfAbsent("a/ev1", first, &applied).ok());
+  EXPECT_TRUE(applied);
+  ChangeSet second;
+  second.puts = {{"a/ev1", "{\"n\":2}"}, {"o/ev1/1", "{}"}};
+  ASSERT_TRUE(store_->CommitIfAbsent("a/ev1", second, &applied).ok());
+  EXPECT_FALSE(applied);
+  Reopen();
+  ASSERT_TRUE(store_->CommitIfAbsent("a/ev1", second, &applied).ok());
+  EXPECT_FALSE(applied) << "the guard holds across a reopen";
+  std::string v;
+  ASSERT_TRUE(store_->Get("a/ev1", &v).ok());
+  EXPECT_EQ(v, "{\"n\":1}");
+  EXPECT_EQ(store_->Get("o/ev1/1", &v).code(), Status::Code::kNotFound) << "nothing of it written";
+}
+
+// Many threads race to create the same event: exactly one wins.
+TEST_P(ControlStoreContract, CommitIfAbsentHasOneWinner) {
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      ChangeSet c;
+      c.puts = {{"a/race", std::to_string(t)}};
+      bool applied = false;
+      if (store_->CommitIfAbsent("a/race", c, &applied).ok() && applied) ++wins;
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wins.load(), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(
