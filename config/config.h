@@ -167,6 +167,47 @@ struct LogConfig {
   std::string file;  // empty: stderr
 };
 
+// SPEC section 11: the brand of alerts to the operator's direct customers (a reseller's own
+// alerts use its branding record).
+struct AlertBrand {
+  std::string product_name = "SpamWeeder";
+  std::string from;  // alert_from; empty: "alerts@" + server.hostname
+  std::string from_name;
+  std::string support_email;
+  std::string logo_url;
+};
+
+enum class SmsKind { kNone, kTwilio, kWebhook };
+
+// `alerts.sms`: twilio = form POST To/From/Body with basic auth account:token; webhook = JSON.
+struct SmsConfig {
+  SmsKind kind = SmsKind::kNone;
+  std::string url;
+  std::string account;
+  std::string token_file;  // the secret's file (read at start and on SIGHUP), never inline
+  std::string from;
+  Duration timeout = std::chrono::seconds(10);
+};
+
+struct AlertsConfig {
+  Duration grace = std::chrono::minutes(5);    // down this long before `down`; flap damping
+  Duration repeat = std::chrono::hours(24);    // `still_down` period
+  Duration retry_for = std::chrono::hours(24);  // an undelivered alert is dropped after this
+  Duration retry_min = std::chrono::seconds(10);  // first retry; doubles up to retry_max
+  Duration retry_max = std::chrono::minutes(10);
+  // Extension: an `up` waits until the domain's backlog drained, at most this long, so it can
+  // say how many queued messages were delivered.
+  Duration up_wait = std::chrono::minutes(1);
+  Duration http_timeout = std::chrono::seconds(10);  // per-contact webhooks
+  AlertBrand brand;
+  SmsConfig sms;
+};
+
+struct UsageConfig {
+  uint32_t retention_days = 400;                       // hourly counters kept this long
+  Duration flush_interval = std::chrono::seconds(10);  // counters written to the store
+};
+
 struct Config {
   std::string source;  // file it was loaded from
   ServerConfig server;
@@ -177,6 +218,8 @@ struct Config {
   LogConfig log;
   ProvisioningConfig provisioning;
   DnsConfig dns;
+  AlertsConfig alerts;
+  UsageConfig usage;
   std::map<std::string, DomainConfig> domains;  // key: lower-cased domain name
 };
 
