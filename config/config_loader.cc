@@ -49,6 +49,19 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(begin, end - begin));
 }
 
+// local@domain: a recipient (domain_rules.h) whose domain is a domain name.
+bool LooksLikeAddress(const std::string& text) {
+  size_t at = text.rfind('@');
+  if (at == std::string::npos) return false;
+  std::string domain = Lower(text.substr(at + 1)), ignored;
+  return LooksLikeDomain(domain, false) && CheckRecipient(text, domain, &ignored).empty();
+}
+
+bool IsHttpUrl(std::string_view url) {
+  return (url.rfind("http://", 0) == 0 && url.size() > 7) ||
+         (url.rfind("https://", 0) == 0 && url.size() > 8);
+}
+
 // Reads a whole file; on failure returns nullopt and sets `error` to strerror(errno).
 std::optional<std::string> ReadFile(const std::string& path, std::string* error) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
@@ -340,7 +353,7 @@ class Loader {
   void LoadRoot(const Entry& root, Config& config) {
     ForEach(root,
             {"server", "queue", "delivery", "admin", "filters", "log", "provisioning", "dns",
-             "domains"},
+             "alerts", "usage", "domains"},
             [&](const Entry& e) {
               if (e.key == "server") LoadServer(e, config.server);
               if (e.key == "queue") LoadQueue(e, config.queue);
@@ -350,6 +363,8 @@ class Loader {
               if (e.key == "log") LoadLog(e, config.log);
               if (e.key == "provisioning") LoadProvisioning(e, config.provisioning);
               if (e.key == "dns") LoadDns(e, config.dns);
+              if (e.key == "alerts") LoadAlerts(e, config.alerts);
+              if (e.key == "usage") LoadUsage(e, config.usage);
               if (e.key == "domains") LoadDomains(e, config.domains);
             });
     if (admin_listen_loc_.line > 0 && config.admin.listen.port != 0) {
@@ -614,9 +629,7 @@ class Loader {
             std::string url;
             ReadString(r, url, false);
             if (url.empty()) return;
-            bool http = url.rfind("http://", 0) == 0 && url.size() > 7;
-            bool https = url.rfind("https://", 0) == 0 && url.size() > 8;
-            if (!http && !https) {
+            if (!IsHttpUrl(url)) {
               Problem(r.loc, "`filters.rspamd.url`: expected an http:// URL, got `" + url + "`");
               return;
             }
@@ -675,6 +688,105 @@ class Loader {
         }
         if (address->port == 0) address->port = 53;
         dns.servers.push_back(*address);
+      }
+    });
+  }
+
+  // SPEC section 11. Token files are only named here: the alert engine reads them.
+  void LoadAlerts(const Entry& section, AlertsConfig& a) {
+    const std::vector<std::pair<std::string_view, Duration*>> durations = {
+        {"grace", &a.grace},
+        {"repeat", &a.repeat},
+        {"retry_for", &a.retry_for},
+        {"retry_min", &a.retry_min},
+        {"retry_max", &a.retry_max},
+        {"up_wait", &a.up_wait},
+        {"http_timeout", &a.http_timeout}};
+    std::vector<std::string_view> known = {"brand", "sms"};
+    for (const auto& [key, out] : durations) known.push_back(key);
+    Loc retry_loc;
+    ForEach(section, known, [&](const Entry& e) {
+      if (e.key == "brand") return LoadAlertBrand(e, a.brand);
+      if (e.key == "sms") return LoadSms(e, a.sms);
+      for (const auto& [key, out] : durations)
+        if (e.key == key) ReadDuration(e, *out, false);
+      if (e.key == "retry_min" || (e.key == "retry_max" && retry_loc.line == 0)) retry_loc = e.loc;
+    });
+    if (a.retry_min > a.retry_max)
+      Problem(retry_loc, "`alerts.retry_min` must not be above `alerts.retry_max`");
+  }
+
+  void LoadAlertBrand(const Entry& section, AlertBrand& brand) {
+    ForEach(section, {"product_name", "from", "from_name", "support_email", "logo_url"},
+            [&](const Entry& e) {
+              if (e.key == "product_name") return ReadString(e, brand.product_name, false);
+              if (e.key == "from_name") return ReadString(e, brand.from_name, true);
+              std::string& out = e.key == "from"       ? brand.from
+                                 : e.key == "logo_url" ? brand.logo_url
+                                                       : brand.support_email;
+              ReadString(e, out, true);
+              out = Trim(out);
+              bool url = e.key == "logo_url";
+              if (out.empty() || (url ? IsHttpUrl(out) : LooksLikeAddress(out))) return;
+              Problem(e.loc,
+                      Quote(e) + (url ? ": expected an http:// or https:// URL, got `" + out + "`"
+                                      : ": `" + out + "` is not an address (local@domain)"));
+            });
+  }
+
+  // twilio: form POST with basic auth account:token. webhook: JSON POST to `url`, with
+  // `Authorization: Bearer <token>` when token_file is set. none: no SMS.
+  void LoadSms(const Entry& section, SmsConfig& sms) {
+    Loc kind_loc = section.loc;
+    ForEach(section, {"kind", "url", "account", "token_file", "from", "timeout"},
+            [&](const Entry& e) {
+              if (e.key == "kind") {
+                kind_loc = e.loc;
+                ReadChoice<SmsKind>(e, sms.kind,
+                                    {{"twilio", SmsKind::kTwilio},
+                                     {"webhook", SmsKind::kWebhook},
+                                     {"none", SmsKind::kNone}});
+              } else if (e.key == "timeout") {
+                ReadDuration(e, sms.timeout, false);
+              } else if (e.key == "url") {
+                ReadString(e, sms.url, true);
+                if (!sms.url.empty() && !IsHttpUrl(sms.url)) {
+                  Problem(e.loc, "`alerts.sms.url`: expected an http:// or https:// URL, got `" +
+                                     sms.url + "`");
+                }
+              } else {
+                ReadString(e,
+                           e.key == "account" ? sms.account
+                           : e.key == "from"  ? sms.from
+                                              : sms.token_file,
+                           true);
+              }
+            });
+    if (sms.kind == SmsKind::kNone) return;
+    std::string kind = sms.kind == SmsKind::kTwilio ? "twilio" : "webhook";
+    std::vector<std::pair<const char*, const std::string*>> required = {{"url", &sms.url}};
+    if (sms.kind == SmsKind::kTwilio)
+      required.insert(
+          required.end(),
+          {{"account", &sms.account}, {"token_file", &sms.token_file}, {"from", &sms.from}});
+    for (const auto& [key, value] : required) {
+      if (Trim(*value).empty())
+        Problem(kind_loc, "`alerts.sms." + std::string(key) +
+                              "` is required when `alerts.sms.kind` is " + kind);
+    }
+  }
+
+  void LoadUsage(const Entry& section, UsageConfig& usage) {
+    ForEach(section, {"retention_days", "flush_interval"}, [&](const Entry& e) {
+      if (e.key == "retention_days") return ReadUint32(e, usage.retention_days, 1, 3650);
+      Duration value{};
+      size_t before = problems_.size();
+      ReadDuration(e, value, false);
+      if (problems_.size() != before) return;
+      if (value < std::chrono::seconds(1) || value > std::chrono::hours(1)) {
+        Problem(e.loc, "`usage.flush_interval`: expected 1s to 1h, got `" + e.value.Scalar() + "`");
+      } else {
+        usage.flush_interval = value;
       }
     });
   }
