@@ -155,6 +155,9 @@ Status RelayQueue::Load() {
   for (auto& [id, e] : messages_)
     if (!e.env.held)
       ScheduleAllPending(id, e.env.next_attempt_ms <= now ? 0 : e.env.next_attempt_ms);
+  if (observer_)
+    for (const auto& [name, d] : domains_)
+      if (!d.up && !d.external) observer_->DomainDown(name, now, "", BacklogOf(d), true);
   ArmSweep();
   log::Info("queue_loaded").kv("messages", count).kv("held", held);
   return st;
@@ -254,6 +257,7 @@ void RelayQueue::MarkDown(DomainState& d, const std::string& id, const std::stri
   d.up = false;
   if (!d.external) store_.PutMeta("domain/" + d.name, "down");
   log::Warn("domain_down").kv("domain", d.name).kv("id", id).kv("reason", reason);
+  if (observer_ && !d.external) observer_->DomainDown(d.name, NowMs(), reason, BacklogOf(d), false);
   asio::co_spawn(io_, ProbeLoop(d.name, ++d.probe_gen), asio::detached);
 }
 
@@ -264,6 +268,41 @@ void RelayQueue::MarkUp(DomainState& d, const std::string& relay) {
   d.probe_timer->cancel();
   if (!d.external) store_.PutMeta("domain/" + d.name, "up");
   log::Info("domain_up").kv("domain", d.name).kv("relay", relay).kv("backlog", d.ready.size());
+  if (observer_ && !d.external) observer_->DomainUp(d.name, NowMs(), relay, BacklogOf(d));
+}
+
+Backlog RelayQueue::BacklogOf(const DomainState& d) const {
+  Backlog b;
+  b.messages = d.ready.size() + d.inflight.size();
+  for (const auto* ids : {&d.ready, &d.inflight}) {
+    if (ids->empty()) continue;
+    auto it = messages_.find(*ids->begin());
+    if (it != messages_.end() &&
+        (b.oldest_arrival_ms == 0 || it->second.env.arrival_ms < b.oldest_arrival_ms))
+      b.oldest_arrival_ms = it->second.env.arrival_ms;
+  }
+  return b;
+}
+
+routing::OutboundMessage RelayQueue::Outbound(const std::string& id, const std::string& domain,
+                                              std::shared_ptr<const std::string> body,
+                                              std::vector<size_t>* index) const {
+  routing::OutboundMessage msg;
+  auto it = messages_.find(id);
+  if (it == messages_.end() || !body) return msg;
+  msg.id = id;
+  msg.sender = it->second.env.sender;
+  msg.smtputf8 = it->second.env.smtputf8;
+  msg.eightbit = it->second.env.eightbit;
+  msg.body = std::move(body);
+  for (size_t i = 0; i < it->second.env.recipients.size(); ++i) {
+    const auto& r = it->second.env.recipients[i];
+    if (r.domain == domain && r.state == RcptState::kPending) {
+      msg.recipients.push_back(r.address);
+      index->push_back(i);
+    }
+  }
+  return msg;
 }
 
 asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain) {
@@ -282,23 +321,8 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
           .kv("domain", domain)
           .kv("reason", "body unreadable: " + st.message());
   }
-  auto it = messages_.find(id);
-  routing::OutboundMessage msg;
   std::vector<size_t> index;
-  if (it != messages_.end() && body) {
-    msg.id = id;
-    msg.sender = it->second.env.sender;
-    msg.smtputf8 = it->second.env.smtputf8;
-    msg.eightbit = it->second.env.eightbit;
-    msg.body = body;
-    for (size_t i = 0; i < it->second.env.recipients.size(); ++i) {
-      const auto& r = it->second.env.recipients[i];
-      if (r.domain == domain && r.state == RcptState::kPending) {
-        msg.recipients.push_back(r.address);
-        index.push_back(i);
-      }
-    }
-  }
+  routing::OutboundMessage msg = Outbound(id, domain, body, &index);
   routing::DeliveryResult res;
   DomainState* d = Domain(domain);
   if (d && !msg.recipients.empty()) {
@@ -307,7 +331,7 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
   }
   // Re-find everything: the maps may have changed while we waited.
   d = Domain(domain);
-  it = messages_.find(id);
+  auto it = messages_.find(id);
   if (d) {
     --d->active;
     d->inflight.erase(id);
@@ -315,15 +339,17 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
   if (it == messages_.end() || !d) co_return;
   Entry& e = it->second;
   --e.inflight;
-  int64_t now = NowMs();
-  bool transient = !body;
-  std::vector<size_t> failed;
+  Attempt a;
+  a.id = id;
+  a.domain = domain;
+  a.now = NowMs();
+  a.transient = !body;
   if (msg.recipients.empty()) {
     // Nothing pending here (or no body: retried later).
   } else if (!res.reached) {
     ++e.env.attempts;
     e.env.last_error = res.error;
-    transient = true;
+    a.transient = true;
     MarkDown(*d, id, res.error);
     log::Info("deferred")
         .kv("id", id)
@@ -332,72 +358,93 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
         .kv("attempts", e.env.attempts);
   } else {
     ++e.env.attempts;
-    for (size_t k = 0; k < index.size() && k < res.recipients.size(); ++k) {
-      auto& r = e.env.recipients[index[k]];
-      const auto& rep = res.recipients[k];
-      r.last_reply = FormatReply(rep);
-      if (rep.positive()) {
-        r.state = RcptState::kDelivered;
-        ++stats_.delivered;
-        log::Info("delivered")
-            .kv("id", id)
-            .kv("to", r.address)
-            .kv("relay", res.destination)
-            .kv("tls", res.tls)
-            .kv("delay_ms", now - e.env.arrival_ms)
-            .kv("reply", r.last_reply);
-        metrics::DeliveryLatency().Observe(static_cast<double>(now - e.env.arrival_ms) / 1000.0);
-      } else if (rep.permanent()) {
-        failed.push_back(index[k]);
-        log::Info("bounced")
-            .kv("id", id)
-            .kv("to", r.address)
-            .kv("relay", res.destination)
-            .kv("reply", r.last_reply);
-      } else {
-        transient = true;
-        e.env.last_error = r.last_reply;
-        log::Info("deferred")
-            .kv("id", id)
-            .kv("to", r.address)
-            .kv("relay", res.destination)
-            .kv("reason", r.last_reply)
-            .kv("attempts", e.env.attempts);
-      }
-    }
+    RecordReplies(e, index, res, a);
   }
-  if (!failed.empty()) FailRecipients(id, failed, "", "");
-  it = messages_.find(id);
-  if (it == messages_.end()) co_return;
-  Entry& e2 = it->second;
-  if (transient && now - e2.env.arrival_ms >= config_->queue.max_age.count()) {
-    std::vector<size_t> pending;
-    for (size_t i = 0; i < e2.env.recipients.size(); ++i)
-      if (e2.env.recipients[i].state == RcptState::kPending) pending.push_back(i);
-    log::Info("expired")
-        .kv("id", id)
-        .kv("age_ms", now - e2.env.arrival_ms)
-        .kv("reason", e2.env.last_error);
-    ++stats_.expired;
-    FailRecipients(id, pending, "4.4.7", "message expired: " + e2.env.last_error);
-  } else if (transient) {
-    ++stats_.deferred;
-    DropBody(e2);
-    e2.env.next_attempt_ms = now + (d->up ? config_->queue.retry_interval.count()
-                                          : config_->delivery.probe_interval.count());
-    store_.Update(e2.env, false, nullptr);
-    if (d->up) {
-      Schedule(id, domain, e2.env.next_attempt_ms);
-    } else {
-      d->ready.insert(id);  // waits for the probe, keeps its place in arrival order
-    }
-  } else if (e2.env.HasPending()) {
-    store_.Update(e2.env, false, nullptr);
-  } else if (failed.empty() && e2.inflight == 0) {
-    Finish(id);  // with failures, FailRecipients finishes once the DSN is durable
-  }
+  AfterAttempt(a);
   d = Domain(domain);
-  if (d) Dispatch(*d);
+  if (!d) co_return;
+  if (observer_ && !d->external && !msg.recipients.empty()) {
+    if (a.delivered)
+      observer_->Delivered(domain, body ? body->size() : 0, BacklogOf(*d).messages);
+    else if (a.transient)
+      observer_->Deferred(domain);
+  }
+  Dispatch(*d);
+}
+
+// One reply per recipient of the attempt: delivered, failed (collected) or deferred.
+void RelayQueue::RecordReplies(Entry& e, const std::vector<size_t>& index,
+                               const routing::DeliveryResult& res, Attempt& a) {
+  for (size_t k = 0; k < index.size() && k < res.recipients.size(); ++k) {
+    auto& r = e.env.recipients[index[k]];
+    const auto& rep = res.recipients[k];
+    r.last_reply = FormatReply(rep);
+    if (rep.positive()) {
+      r.state = RcptState::kDelivered;
+      a.delivered = true;
+      ++stats_.delivered;
+      log::Info("delivered")
+          .kv("id", a.id)
+          .kv("to", r.address)
+          .kv("relay", res.destination)
+          .kv("tls", res.tls)
+          .kv("delay_ms", a.now - e.env.arrival_ms)
+          .kv("reply", r.last_reply);
+      metrics::DeliveryLatency().Observe(static_cast<double>(a.now - e.env.arrival_ms) / 1000.0);
+    } else if (rep.permanent()) {
+      a.failed.push_back(index[k]);
+      log::Info("bounced")
+          .kv("id", a.id)
+          .kv("to", r.address)
+          .kv("relay", res.destination)
+          .kv("reply", r.last_reply);
+    } else {
+      a.transient = true;
+      e.env.last_error = r.last_reply;
+      log::Info("deferred")
+          .kv("id", a.id)
+          .kv("to", r.address)
+          .kv("relay", res.destination)
+          .kv("reason", r.last_reply)
+          .kv("attempts", e.env.attempts);
+    }
+  }
+}
+
+// After an attempt: bounce the failed, expire the too old, reschedule the deferred, finish
+// the done.
+void RelayQueue::AfterAttempt(const Attempt& a) {
+  if (!a.failed.empty()) FailRecipients(a.id, a.failed, "", "");
+  auto it = messages_.find(a.id);
+  DomainState* d = Domain(a.domain);
+  if (it == messages_.end() || !d) return;
+  Entry& e = it->second;
+  if (a.transient && a.now - e.env.arrival_ms >= config_->queue.max_age.count()) {
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < e.env.recipients.size(); ++i)
+      if (e.env.recipients[i].state == RcptState::kPending) pending.push_back(i);
+    log::Info("expired")
+        .kv("id", a.id)
+        .kv("age_ms", a.now - e.env.arrival_ms)
+        .kv("reason", e.env.last_error);
+    ++stats_.expired;
+    FailRecipients(a.id, pending, "4.4.7", "message expired: " + e.env.last_error);
+  } else if (a.transient) {
+    ++stats_.deferred;
+    DropBody(e);
+    e.env.next_attempt_ms = a.now + (d->up ? config_->queue.retry_interval.count()
+                                           : config_->delivery.probe_interval.count());
+    store_.Update(e.env, false, nullptr);
+    if (d->up) {
+      Schedule(a.id, a.domain, e.env.next_attempt_ms);
+    } else {
+      d->ready.insert(a.id);  // waits for the probe, keeps its place in arrival order
+    }
+  } else if (e.env.HasPending()) {
+    store_.Update(e.env, false, nullptr);
+  } else if (a.failed.empty() && e.inflight == 0) {
+    Finish(a.id);  // with failures, FailRecipients finishes once the DSN is durable
+  }
 }
 
 // Marks recipients failed and spawns the DSN; the message leaves the queue once the DSN is
@@ -521,6 +568,7 @@ asio::awaitable<void> RelayQueue::ProbeLoop(std::string domain, uint64_t gen) {
         .kv("domain", domain)
         .kv("reason", pr.error)
         .kv("backlog", d->ready.size());
+    if (observer_ && !d->external) observer_->ProbeFailed(domain, pr.error, BacklogOf(*d));
   }
 }
 

@@ -18,6 +18,7 @@
 #include "queue/dsn.h"
 #include "queue/envelope.h"
 #include "queue/queue_id.h"
+#include "queue/queue_observer.h"
 #include "queue/queue_store.h"
 #include "routing/destination.h"
 
@@ -68,6 +69,9 @@ class RelayQueue {
 
   // Stops timers and probes; deliveries in flight finish or are abandoned with io_context.
   void Stop();
+  // Receives domain up/down and delivery events of customer domains (not of DSN targets).
+  // Set before Load (which reports domains still down from the last run); may be null.
+  void SetObserver(QueueObserver* observer) { observer_ = observer; }
 
   size_t size() const { return messages_.size(); }
   const RelayStats& stats() const { return stats_; }
@@ -105,7 +109,22 @@ class RelayQueue {
     std::unique_ptr<boost::asio::steady_timer> probe_timer;
   };
 
+  // One delivery attempt's outcome, as DeliverOne's parts pass it along.
+  struct Attempt {
+    std::string id, domain;
+    int64_t now = 0;
+    bool transient = false;      // something is to be retried
+    bool delivered = false;      // some recipient was delivered
+    std::vector<size_t> failed;  // recipients (index into env.recipients) that failed
+  };
+
   DomainState* Domain(const std::string& name);
+  routing::OutboundMessage Outbound(const std::string& id, const std::string& domain,
+                                    std::shared_ptr<const std::string> body,
+                                    std::vector<size_t>* index) const;
+  void RecordReplies(Entry& e, const std::vector<size_t>& index, const routing::DeliveryResult& res,
+                     Attempt& a);
+  void AfterAttempt(const Attempt& a);
   void Schedule(const std::string& id, const std::string& domain, int64_t when_ms);
   void Dispatch(DomainState& d);
   boost::asio::awaitable<void> DeliverOne(std::string id, std::string domain);
@@ -124,6 +143,7 @@ class RelayQueue {
                                        bool delayed);
   void ArmSweep();
   boost::asio::awaitable<void> Sweep();
+  Backlog BacklogOf(const DomainState& d) const;
   void CacheBody(Entry& e, std::shared_ptr<const std::string> body);
   void DropBody(Entry& e);
 
@@ -142,6 +162,7 @@ class RelayQueue {
   uint64_t cache_limit_ = 64ull << 20;
   static constexpr size_t kHotBacklog = 256;  // ready messages beyond this are not cached
   bool stopped_ = false;
+  QueueObserver* observer_ = nullptr;
   RelayStats stats_;
 };
 
