@@ -5,7 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <thread>
 
-#include "filters/external_op.h"
+#include "common/external_op.h"
 
 namespace sw::filters {
 

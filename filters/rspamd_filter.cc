@@ -40,13 +40,14 @@ std::vector<std::string> RspamdFilter::RequestHeaders(const ScanRequest& r) {
 }
 
 boost::asio::awaitable<FilterResult> RspamdFilter::Scan(const ScanRequest& request) {
-  HttpRequest http;
+  http::HttpRequest req;
   const config::RspamdConfig& rc = request.config->filters.rspamd;
-  http.url = CheckUrl(rc.url);
-  http.headers = RequestHeaders(request);
-  http.body = request.body;
-  http.timeout = rc.timeout;
-  HttpResponse resp = co_await http_.Post(std::move(http));
+  req.url = CheckUrl(rc.url);
+  req.headers = RequestHeaders(request);
+  req.content_type = "message/rfc822";
+  req.body = request.body;
+  req.timeout = rc.timeout;
+  http::HttpResponse resp = co_await http_.Post(std::move(req));
   if (!resp.ok) {
     co_return FilterResult::Failed(
         "rspamd", resp.timed_out ? FilterOutcome::kTimeout : FilterOutcome::kFailed, resp.error);

@@ -4,8 +4,8 @@
 
 #include <memory>
 
+#include "common/http_client.h"
 #include "filters/filter.h"
-#include "filters/http_client.h"
 
 namespace sw::filters {
 
@@ -25,7 +25,7 @@ class RspamdFilter : public Filter {
   static std::string CheckUrl(const std::string& base);
 
  private:
-  HttpClient http_;
+  http::HttpClient http_;
 };
 
 }  // namespace sw::filters

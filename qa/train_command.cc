@@ -13,7 +13,6 @@
 
 #include "common/log.h"
 #include "config/config.h"
-#include "filters/http_client.h"
 #include "filters/rspamd_filter.h"
 #include "qa/cli_args.h"
 #include "qa/corpus_reader.h"
@@ -119,15 +118,16 @@ LearnOutcome ClassifyLearnReply(bool transport_ok, long status, const std::strin
   *why = reason;
   return LearnOutcome::kSkipped;
 }
-filters::HttpRequest LearnRequest(std::string_view message, Label label, uint64_t n,
-                                  const ScanEnvelope& env,
-                                  std::shared_ptr<const config::Config> config,
-                                  const std::string& controller, const std::string& password) {
+http::HttpRequest LearnRequest(std::string_view message, Label label, uint64_t n,
+                               const ScanEnvelope& env,
+                               std::shared_ptr<const config::Config> config,
+                               const std::string& controller, const std::string& password) {
   filters::ScanRequest scan = BuildScanRequest(message, n, env, std::move(config));
-  filters::HttpRequest req;
+  http::HttpRequest req;
   req.url = controller + (label == Label::kSpam ? "/learnspam" : "/learnham");
   req.headers = filters::RspamdFilter::RequestHeaders(scan);
   if (!password.empty()) req.headers.push_back("Password: " + password);
+  req.content_type = "message/rfc822";
   req.body = std::move(scan.body);
   req.timeout = std::chrono::seconds(60);
   return req;
@@ -136,7 +136,7 @@ filters::HttpRequest LearnRequest(std::string_view message, Label label, uint64_
 namespace {
 
 struct TrainState {
-  filters::HttpClient* http;
+  http::HttpClient* http;
   std::string base;
   std::string password;
   std::shared_ptr<const config::Config> config;
@@ -161,7 +161,7 @@ asio::awaitable<void> TrainWorker(TrainState* st) {
       st->errors.push_back(m.path + ": " + m.error);
       continue;
     }
-    filters::HttpResponse resp = co_await st->http->Post(
+    http::HttpResponse resp = co_await st->http->Post(
         LearnRequest(m.data, m.label, st->done, st->envelope, st->config, st->base, st->password));
     std::string why;
     switch (ClassifyLearnReply(resp.ok, resp.status, resp.body, &why)) {
@@ -233,7 +233,7 @@ int TrainCommand(const std::vector<std::string>& args, std::ostream& out, std::o
   auto start = std::chrono::steady_clock::now();
   TrainState st;
   {
-    filters::HttpClient http(static_cast<uint32_t>(opts->jobs));
+    http::HttpClient http(static_cast<uint32_t>(opts->jobs));
     st.http = &http;
     st.base = base;
     st.password = opts->password;

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/http_client.h"
 #include "config/config.h"
-#include "filters/http_client.h"
 #include "qa/corpus_reader.h"
 #include "qa/scan_request.h"
 
@@ -39,10 +39,10 @@ std::string DefaultControllerUrl(const std::string& rspamd_url);
 // The POST for one labelled message: the request the gateway's rspamd filter sends for it
 // (BuildScanRequest: our Received header, CRLF line endings, From/Rcpt/IP/Helo/Queue-Id
 // headers), so Bayes learns the tokens it will later classify, to /learnspam or /learnham.
-filters::HttpRequest LearnRequest(std::string_view message, Label label, uint64_t n,
-                                  const ScanEnvelope& env,
-                                  std::shared_ptr<const config::Config> config,
-                                  const std::string& controller, const std::string& password);
+http::HttpRequest LearnRequest(std::string_view message, Label label, uint64_t n,
+                               const ScanEnvelope& env,
+                               std::shared_ptr<const config::Config> config,
+                               const std::string& controller, const std::string& password);
 
 enum class LearnOutcome { kLearned, kKnown, kSkipped, kUnreachable };
 

@@ -14,8 +14,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/external_op.h"
 #include "common/metrics.h"
-#include "filters/external_op.h"
 
 namespace sw::filters {
 namespace {

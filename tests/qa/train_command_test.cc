@@ -29,10 +29,12 @@ TEST(LearnRequestTest, SameBodyAndHeadersAsTheScan) {
   const std::string message =
       "Return-Path: <bulk@spam.example>\nFrom: Spammer <x@spam.example>\nSubject: offer\n\n"
       "cheap pills\n";
-  filters::HttpRequest req =
+  http::HttpRequest req =
       LearnRequest(message, Label::kSpam, 7, env, cfg, "http://127.0.0.1:11334", "secret");
   filters::ScanRequest scan = BuildScanRequest(message, 7, env, cfg);
   EXPECT_EQ(req.url, "http://127.0.0.1:11334/learnspam");
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.content_type, "message/rfc822");
   ASSERT_TRUE(req.body);
   // Same bytes but for the Received header's date, which is "now" in both.
   auto strip_date = [](std::string s) { return s.substr(s.find("\r\n\tfor <")); };

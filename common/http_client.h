@@ -1,4 +1,4 @@
-// Owns HTTP/1.1 POSTs over libcurl's multi interface on one dedicated thread (keep-alive reuse).
+// Owns the product's one HTTP/1.1 client: libcurl's multi interface on one dedicated thread.
 // Fails by value: HttpResponse carries the curl error or timeout; never blocks an I/O thread.
 #pragma once
 
@@ -12,14 +12,15 @@
 #include <thread>
 #include <vector>
 
-#include "filters/external_op.h"
-
-namespace sw::filters {
+namespace sw::http {
 
 struct HttpRequest {
-  std::string url;
-  std::vector<std::string> headers;          // "Name: value"
-  std::shared_ptr<const std::string> body;   // POSTed as is, kept alive until done
+  std::string method = "POST";       // "POST" or "GET" (a GET sends no body); others fail
+  std::string url;                   // http:// or https:// (peer and host are always verified)
+  std::vector<std::string> headers;  // "Name: value"
+  std::string content_type;          // POST only; empty: no Content-Type header
+  std::shared_ptr<const std::string> body;   // POSTed as is (null: empty), kept alive until done
+  std::string basic_user, basic_password;    // HTTP basic auth when basic_user is non-empty
   std::chrono::milliseconds timeout{20000};  // whole transfer, connect included
 };
 
@@ -41,7 +42,12 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Completes on the caller's executor. Cancelling the wait aborts the transfer.
+  boost::asio::awaitable<HttpResponse> Send(HttpRequest request);
+  // Send with the method forced to POST.
   boost::asio::awaitable<HttpResponse> Post(HttpRequest request);
+  // For a plain thread (no io_context): the same curl thread does the transfer while the
+  // caller waits. Returns an error response when called on the curl thread itself.
+  HttpResponse SendBlocking(HttpRequest request);
   // Fails every transfer in flight, joins the thread. Idempotent; the destructor calls it.
   void Stop();
 
@@ -58,6 +64,7 @@ class HttpClient {
   bool stop_ = false;
   uint64_t next_id_ = 1;
   std::thread thread_;
+  std::thread::id curl_thread_;  // set once by the constructor
 };
 
-}  // namespace sw::filters
+}  // namespace sw::http

@@ -17,7 +17,7 @@
 #include <mutex>
 #include <optional>
 
-namespace sw::filters {
+namespace sw {
 
 // The completion side handed to the foreign thread: call it once with the result, from any
 // thread. Later calls (and calls after a cancellation) are ignored. Cheap to copy.
@@ -93,4 +93,4 @@ boost::asio::awaitable<T> AwaitExternal(Start start, OnCancel on_cancel, T cance
                                                                       asio::use_awaitable);
 }
 
-}  // namespace sw::filters
+}  // namespace sw

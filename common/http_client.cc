@@ -1,13 +1,18 @@
-// Owns HTTP/1.1 POSTs over libcurl's multi interface on one dedicated thread (keep-alive reuse).
+// Owns the product's one HTTP/1.1 client: libcurl's multi interface on one dedicated thread.
 // Fails by value: HttpResponse carries the curl error or timeout; never blocks an I/O thread.
-#include "filters/http_client.h"
+#include "common/http_client.h"
 
 #include <curl/curl.h>
+#include <strings.h>
 
 #include <atomic>
+#include <cstring>
+#include <future>
 #include <map>
 
-namespace sw::filters {
+#include "common/external_op.h"
+
+namespace sw::http {
 
 namespace {
 
@@ -17,6 +22,13 @@ constexpr size_t kMaxResponseBytes = 8u << 20;
 constexpr int kPollMs = 1000;
 
 std::once_flag g_curl_init;
+
+bool HasHeader(const std::vector<std::string>& headers, const char* name) {
+  size_t n = strlen(name);
+  for (const auto& h : headers)
+    if (h.size() > n && h[n] == ':' && strncasecmp(h.c_str(), name, n) == 0) return true;
+  return false;
+}
 
 }  // namespace
 
@@ -33,6 +45,9 @@ struct HttpClient::Transfer {
   ~Transfer() {
     if (easy) curl_easy_cleanup(easy);
     if (headers) curl_slist_free_all(headers);
+    HttpResponse dropped;  // every waiter gets an answer; ignored when one was given
+    dropped.error = "HTTP transfer dropped";
+    complete(std::move(dropped));
   }
 
   static size_t Write(char* data, size_t size, size_t n, void* user) {
@@ -46,19 +61,40 @@ struct HttpClient::Transfer {
     return len;
   }
 
-  bool Setup() {
+  // "" when the easy handle is ready, else why the request cannot be sent.
+  std::string Setup() {
+    bool post = request.method == "POST";
+    if (!post && request.method != "GET") return "unsupported HTTP method: " + request.method;
     easy = curl_easy_init();
-    if (!easy) return false;
+    if (!easy) return "curl_easy_init failed";
     for (const auto& h : request.headers) headers = curl_slist_append(headers, h.c_str());
-    headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-    headers = curl_slist_append(headers, "Content-Type: message/rfc822");
-    const std::string& data = *request.body;
     long ms = static_cast<long>(request.timeout.count());
     curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_PROXY, "");  // never an http_proxy from the environment
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, data.data());
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(data.size()));
+    // curl's defaults, stated so that no later edit turns them off.
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (post) {
+      headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+      if (!request.content_type.empty()) {
+        headers = curl_slist_append(headers, ("Content-Type: " + request.content_type).c_str());
+      } else if (!HasHeader(request.headers, "Content-Type")) {
+        headers = curl_slist_append(headers, "Content-Type:");  // not curl's form default
+      }
+      static const std::string kEmpty;
+      const std::string& data = request.body ? *request.body : kEmpty;
+      curl_easy_setopt(easy, CURLOPT_POST, 1L);
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDS, data.data());
+      curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(data.size()));
+    } else {
+      curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    }
+    if (!request.basic_user.empty()) {
+      curl_easy_setopt(easy, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+      curl_easy_setopt(easy, CURLOPT_USERNAME, request.basic_user.c_str());
+      curl_easy_setopt(easy, CURLOPT_PASSWORD, request.basic_password.c_str());
+    }
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "SpamWeeder");
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::Write);
@@ -69,7 +105,7 @@ struct HttpClient::Transfer {
     curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, this);
-    return true;
+    return "";
   }
 
   HttpResponse Finish(CURLcode rc) {
@@ -99,6 +135,7 @@ HttpClient::HttpClient(uint32_t max_connections) {
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(max_connections));
   }
   thread_ = std::thread([this] { Run(); });
+  curl_thread_ = thread_.get_id();
 }
 
 HttpClient::~HttpClient() {
@@ -145,6 +182,28 @@ void HttpClient::Cancel(uint64_t id) {
 }
 
 boost::asio::awaitable<HttpResponse> HttpClient::Post(HttpRequest request) {
+  request.method = "POST";
+  return Send(std::move(request));
+}
+
+HttpResponse HttpClient::SendBlocking(HttpRequest request) {
+  if (std::this_thread::get_id() == curl_thread_) {
+    HttpResponse r;
+    r.error = "SendBlocking called on the HTTP client's own thread";
+    return r;
+  }
+  auto promise = std::make_shared<std::promise<HttpResponse>>();
+  std::future<HttpResponse> result = promise->get_future();
+  auto state = std::make_shared<Completer<HttpResponse>::State>();
+  state->deliver = [promise](HttpResponse r) { promise->set_value(std::move(r)); };
+  auto t = std::make_unique<Transfer>();
+  t->request = std::move(request);
+  t->complete = Completer<HttpResponse>(std::move(state));
+  Submit(std::move(t));  // completes exactly once: result, stop, or drop
+  return result.get();
+}
+
+boost::asio::awaitable<HttpResponse> HttpClient::Send(HttpRequest request) {
   auto t = std::make_unique<Transfer>();
   t->request = std::move(request);
   // The id is known only once queued; the cancel hook reads it through this shared cell.
@@ -191,8 +250,8 @@ void HttpClient::Run() {
     }
     for (auto& t : fresh) {
       if (t->complete.done()) continue;  // cancelled before it started
-      if (!t->Setup()) {
-        fail(*t, "curl_easy_init failed");
+      if (std::string why = t->Setup(); !why.empty()) {
+        fail(*t, std::move(why));
         continue;
       }
       CURLMcode mc = curl_multi_add_handle(multi, t->easy);
@@ -231,4 +290,4 @@ void HttpClient::Run() {
   active.clear();
 }
 
-}  // namespace sw::filters
+}  // namespace sw::http
