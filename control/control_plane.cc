@@ -140,6 +140,7 @@ Status ControlPlane::Load() {
   }
   audit_seq_ = store_.LastAuditSeq();
   effective_ = Build();
+  RebuildTenants();
   log::Info("control_loaded")
       .kv("resellers", resellers_.size())
       .kv("customers", customers_.size())
@@ -147,6 +148,14 @@ Status ControlPlane::Load() {
       .kv("tokens", tokens_.size())
       .kv("unreadable", bad);
   return Status::Ok();
+}
+
+void ControlPlane::RebuildTenants() {
+  auto t = std::make_shared<TenantSnapshot>();
+  t->resellers = resellers_;
+  t->customers = customers_;
+  tenants_ = t;
+  if (tenants_listener_) tenants_listener_(tenants_);
 }
 
 void ControlPlane::SetFileConfig(std::shared_ptr<const config::Config> file_config) {
@@ -365,6 +374,9 @@ Status ControlPlane::Apply(const Principal& actor, const std::string& client_ip,
       tokens_.erase(t);
     }
   }
+  if (!m.resellers.empty() || !m.customers.empty() || !m.delete_resellers.empty() ||
+      !m.delete_customers.empty())
+    RebuildTenants();
   for (const auto& a : cs.audit)
     log::Info("audit").kv("seq", a.seq).kv("actor", actor.token_id).kv("client", client_ip);
   // Customer moves change who sees which domain, not the SMTP table; domains republish.

@@ -52,6 +52,13 @@ class ControlPlane {
   void SetFileConfig(std::shared_ptr<const config::Config> file_config);
   std::shared_ptr<const config::Config> Effective() const { return effective_; }
   std::shared_ptr<const config::Config> file_config() const { return file_config_; }
+  ControlStore& store() { return store_; }  // alert plane records (admin/alert_api)
+  // Resellers and customers for readers on other threads (the alert engine): a new snapshot
+  // after every change to them, also handed to `fn` when set.
+  std::shared_ptr<const TenantSnapshot> Tenants() const { return tenants_; }
+  void SetTenantsListener(std::function<void(std::shared_ptr<const TenantSnapshot>)> fn) {
+    tenants_listener_ = std::move(fn);
+  }
 
   // The principal of an `sw_...` token; nullopt when unknown or revoked. Records the use.
   std::optional<Principal> Authenticate(std::string_view token);
@@ -108,6 +115,9 @@ class ControlPlane {
   ControlStore& store_;
   std::shared_ptr<const config::Config> file_config_;
   std::shared_ptr<const config::Config> effective_;
+  std::shared_ptr<const TenantSnapshot> tenants_ = std::make_shared<TenantSnapshot>();
+  std::function<void(std::shared_ptr<const TenantSnapshot>)> tenants_listener_;
+  void RebuildTenants();
   PublishFn publish_;
   boost::asio::steady_timer publish_timer_;
   bool publish_pending_ = false;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -75,5 +76,11 @@ struct Principal {
 };
 
 const char* RoleName(Role r);
+
+// Resellers and customers as of one moment, for readers on other threads (the alert engine).
+struct TenantSnapshot {
+  std::map<std::string, Reseller> resellers;
+  std::map<std::string, Customer> customers;
+};
 
 }  // namespace sw::control

@@ -2,6 +2,8 @@
 // Fails with an exit status: 1 runtime failure (store, bind), 2 config problem.
 #include "gateway/daemon.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -11,8 +13,10 @@
 
 #include "admin/admin_api.h"
 #include "admin/admin_server.h"
+#include "alerts/alert_engine.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/usage_counters.h"
 #include "config/config.h"
 #include "control/control_plane.h"
 #include "control/rocksdb_control_store.h"
@@ -32,6 +36,15 @@ namespace sw::gateway {
 namespace asio = boost::asio;
 
 namespace {
+
+// An alert email into the relay queue (on the queue's thread); `done` reports the outcome.
+asio::awaitable<void> AcceptAlert(queue::RelayQueue& relay, queue::Envelope env,
+                                  std::shared_ptr<const std::string> body,
+                                  alerts::EnqueueDone done) {
+  std::string id;
+  Status st = co_await relay.Accept(std::move(env), std::move(body), &id);
+  done(st, id);
+}
 
 constexpr auto kShutdownGrace = std::chrono::seconds(30);
 
@@ -112,10 +125,23 @@ int Serve(const std::string& config_path) {
       });
     });
   };
+  // Outage alerts, status history and usage (SPEC section 11) on a thread of their own.
+  usage::UsageCounters usage_counters;
+  auto alerts = std::make_unique<alerts::AlertEngine>(
+      *control_store, usage_counters,
+      [&io, &relay_ptr](queue::Envelope env, std::shared_ptr<const std::string> body,
+                        alerts::EnqueueDone done) {
+        asio::post(io, [&io, &relay_ptr, env = std::move(env), body, done]() mutable {
+          if (!relay_ptr) return done(Status(Status::Code::kUnavailable, "queue stopped"), "");
+          asio::co_spawn(io, AcceptAlert(*relay_ptr, std::move(env), body, done), asio::detached);
+        });
+      },
+      cfg->server.hostname);
   control::ControlPlane control(io, *control_store, cfg,
                                 [&](std::shared_ptr<const config::Config> eff) {
                                   ctx.config = eff;
                                   if (relay_ptr) relay_ptr->SetConfig(eff);
+                                  alerts->SetConfig(eff);
                                   ensure_filters(eff);
                                 });
   st = control.Load();
@@ -124,6 +150,14 @@ int Serve(const std::string& config_path) {
     return 1;
   }
   auto effective = control.Effective();
+  st = alerts->Start(effective, control.Tenants());
+  if (!st.ok()) {
+    log::Error("fatal").kv("reason", "cannot read alert state").kv("detail", st.message());
+    return 1;
+  }
+  control.SetTenantsListener([&alerts](std::shared_ptr<const control::TenantSnapshot> t) {
+    alerts->SetTenants(std::move(t));
+  });
   // A missing or empty ClamAV database is a configuration error (exit 2) at startup.
   if (filters::AnyDomainFilters(*effective)) {
     std::string filters_err;
@@ -153,12 +187,14 @@ int Serve(const std::string& config_path) {
                                                           shared_pool);
       });
   queue::RelayQueue& relay = *relay_ptr;
+  relay.SetObserver(alerts.get());
   st = relay.Load();
   if (!st.ok()) {
     log::Error("fatal").kv("reason", "cannot read queue").kv("detail", st.message());
     return 1;
   }
 
+  alerts->Reconcile();
   DiskSpace disk(cfg->queue.path, cfg->server.min_free_space);
   DataBudget data_budget;
   ctx.queue = &relay;
@@ -173,6 +209,7 @@ int Serve(const std::string& config_path) {
         return std::vector<metrics::Sample>{{{}, static_cast<double>(data_budget.in_use())}};
       });
   ctx.filters = pipeline.get();
+  ctx.usage = &usage_counters;
   SmtpServer server(io, ctx);
   st = server.Start();
   if (!st.ok()) {
@@ -241,6 +278,7 @@ int Serve(const std::string& config_path) {
   signals.async_wait(on_signal);
   io.run();
   if (loader.joinable()) loader.join();
+  alerts->Stop();                  // flushes usage; the outbox keeps what was not sent
   if (pipeline) pipeline->Stop();  // joins scanner threads while `io` still exists
   log::Info("stopped").kv("queued", relay.size());
   return 0;

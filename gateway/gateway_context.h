@@ -10,6 +10,9 @@
 namespace sw::filters {
 class Pipeline;
 }
+namespace sw::usage {
+class UsageCounters;
+}
 
 namespace sw::gateway {
 
@@ -22,9 +25,10 @@ struct GatewayContext {
   queue::RelayQueue* queue = nullptr;
   // STARTTLS contexts (null: STARTTLS not offered); swapped on reload, sessions keep theirs.
   std::shared_ptr<ServerTls> tls;
-  DiskSpace* disk = nullptr;             // null: no free-space check
-  DataBudget* data_budget = nullptr;     // null: DATA bytes in memory are not counted
-  filters::Pipeline* filters = nullptr;  // null: no domain filtered at startup
+  DiskSpace* disk = nullptr;              // null: no free-space check
+  DataBudget* data_budget = nullptr;      // null: DATA bytes in memory are not counted
+  filters::Pipeline* filters = nullptr;   // null: no domain filtered at startup
+  usage::UsageCounters* usage = nullptr;  // null: nothing counted (tests, `scan`)
   bool shutting_down = false;
 };
 

@@ -11,10 +11,12 @@
 #include <boost/asio/write.hpp>
 #include <cctype>
 #include <ctime>
+#include <set>
 
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/received_header.h"
+#include "common/usage_counters.h"
 #include "filters/message_edit.h"
 #include "filters/pipeline.h"
 #include "filters/policy.h"
@@ -616,6 +618,10 @@ asio::awaitable<void> SmtpSession::DoData() {
       const char* why = v.reason == "virus" ? "virus" : "filter_failure";
       if (v.reason == "spam" || v.reason == "soft reject") why = "spam";
       metrics::Rejected(why);
+      if (v.disposition == filters::Disposition::kReject)
+        CountUsage(std::string_view(why) == "virus" ? usage::Field::kRejectedVirus
+                                                    : usage::Field::kRejectedSpam,
+                   0);
       finish();
       co_return;
     }
@@ -645,6 +651,7 @@ asio::awaitable<void> SmtpSession::DoData() {
     co_return;
   }
   ++messages_;
+  CountUsage(usage::Field::kAccepted, body->size());
   Reply(250, "2.0.0 Ok: queued as " + qid);
   log::Info("queued")
       .kv("id", qid)
@@ -657,6 +664,17 @@ asio::awaitable<void> SmtpSession::DoData() {
       .kv("bare_lf", reader.bare_lf() + reader.bare_cr())
       .kv("tls", tls_.has_value());
   finish();
+}
+
+// Once per recipient domain of the transaction (usage per domain per hour, SPEC section 11).
+void SmtpSession::CountUsage(usage::Field field, uint64_t bytes) {
+  if (!ctx_.usage) return;
+  std::set<std::string> seen;
+  for (const auto& r : rcpts_) {
+    if (!seen.insert(r.domain).second) continue;
+    ctx_.usage->Add(r.domain, field);
+    if (bytes) ctx_.usage->Add(r.domain, usage::Field::kBytes, bytes);
+  }
 }
 
 asio::awaitable<bool> SmtpSession::DoStartTls() {

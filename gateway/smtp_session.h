@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/usage_counters.h"
 #include "gateway/data_reader.h"
 #include "gateway/gateway_context.h"
 #include "gateway/smtp_command.h"
@@ -39,6 +40,7 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   void Reply(int code, std::string_view text);
   void ReplyMulti(int code, const std::vector<std::string>& lines);
   bool CountError();  // true when max_errors reached (421 queued)
+  void CountUsage(usage::Field field, uint64_t bytes);
   void ResetTransaction();
 
   void DoEhlo(std::string_view args, bool extended);
