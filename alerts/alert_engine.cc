@@ -66,7 +66,18 @@ AlertEngine::AlertEngine(control::ControlStore& store, usage::UsageCounters& cou
       outbox_timer_(io_),
       usage_timer_(io_),
       usage_(std::make_unique<UsageRecorder>(store, node_)),
-      http_(8) {}
+      http_(8) {
+  // Per reseller, not per domain: Prometheus cardinality stays bounded.
+  down_gauge_ = metrics::Global().AddCallback(
+      "spamweeder_reseller_domains_down", "Customer domains down now, per reseller",
+      metrics::Type::kGauge, [this] {
+        std::lock_guard lock(mu_);
+        std::vector<metrics::Sample> out;
+        for (const auto& [r, n] : down_per_reseller_)
+          out.push_back({{{"reseller", r}}, static_cast<double>(n)});
+        return out;
+      });
+}
 
 AlertEngine::~AlertEngine() { Stop(); }
 
@@ -201,6 +212,24 @@ void AlertEngine::Reconcile() {
 
 // ---- Outage state machine -------------------------------------------------------------------
 
+std::string AlertEngine::ResellerOfDomain(const std::string& domain) const {
+  auto cfg = Config();
+  auto tenants = Tenants();
+  auto d = cfg->domains.find(domain);
+  if (d == cfg->domains.end() || d->second.customer.empty()) return "-";
+  auto c = tenants->customers.find(d->second.customer);
+  return c == tenants->customers.end() || c->second.reseller.empty() ? "-" : c->second.reseller;
+}
+
+void AlertEngine::CountDown() {
+  std::map<std::string, uint64_t> counts;
+  for (const auto& [name, t] : tracked_)
+    if (t->queue_down) ++counts[ResellerOfDomain(name)];
+  std::lock_guard lock(mu_);
+  for (auto& [r, n] : down_per_reseller_) n = 0;  // a reseller back to 0 keeps its series
+  for (const auto& [r, n] : counts) down_per_reseller_[r] = n;
+}
+
 AlertEngine::Tracked& AlertEngine::Track(const std::string& domain) {
   auto& p = tracked_[domain];
   if (!p) {
@@ -241,6 +270,7 @@ void AlertEngine::OnDown(const std::string& domain, int64_t at_ms, const std::st
   t.queue_down = true;
   t.backlog = backlog;
   if (!error.empty()) t.s.error = error;
+  CountDown();
   if (t.up_pending) {
     // Down again before the `up` went out: the same outage goes on (flap damping).
     t.up_pending = false;
@@ -266,6 +296,7 @@ void AlertEngine::OnUp(const std::string& domain, int64_t at_ms, const std::stri
   Tracked& t = Track(domain);
   t.queue_down = false;
   t.backlog = backlog;
+  CountDown();
   control::ChangeSet cs;
   OpenPeriod(t, domain, "up", at_ms, relay, &cs);
   if (t.s.down_since_ms == 0) {

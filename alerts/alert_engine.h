@@ -19,6 +19,7 @@
 
 #include "alerts/alert_event.h"
 #include "common/http_client.h"
+#include "common/metrics.h"
 #include "common/status.h"
 #include "common/usage_counters.h"
 #include "config/config.h"
@@ -107,6 +108,8 @@ class AlertEngine : public queue::QueueObserver {
   std::optional<http::HttpRequest> WebhookRequest(const AlertEvent& e, const Delivery& d);
   std::optional<AlertEvent> LoadEvent(const std::string& id);
   void ArmUsage();
+  void CountDown();  // domains down per reseller, for the gauge
+  std::string ResellerOfDomain(const std::string& domain) const;
 
   control::ControlStore& store_;
   usage::UsageCounters& counters_;
@@ -116,6 +119,8 @@ class AlertEngine : public queue::QueueObserver {
   mutable std::mutex mu_;  // guards config_, tenants_
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<const control::TenantSnapshot> tenants_;
+  std::map<std::string, uint64_t> down_per_reseller_;  // guarded by mu_; "-": the operator's
+  metrics::CallbackHandle down_gauge_;
 
   boost::asio::io_context io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

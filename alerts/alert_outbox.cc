@@ -228,9 +228,15 @@ void AlertEngine::OnSent(const std::string& key, bool ok, const std::string& err
     d.last_error = ok ? "" : error;
     d.state = ok ? "sent" : give_up ? "failed" : "pending";
     if (ok) d.sent_ms = now;
-    log::Info(ok        ? "alert_sent"
-              : give_up ? "alert_failed"
-                        : "alert_retry")
+    const char* result = ok ? "sent" : give_up ? "failed" : "retry";
+    metrics::Global()
+        .AddCounter("spamweeder_alert_deliveries_total",
+                    "Alert delivery attempts per reseller, channel and result",
+                    {{"reseller", e->reseller.empty() ? "-" : e->reseller},
+                     {"channel", ChannelName(d.channel)},
+                     {"result", result}})
+        .Inc();
+    log::Info(std::string("alert_") + result)
         .kv("id", e->id)
         .kv("channel", ChannelName(d.channel))
         .kv("contact", d.contact)
