@@ -70,9 +70,14 @@ AdminApi::AdminApi(queue::RelayQueue& queue, ConfigFn config, control::ControlPl
   if (control_) {
     tenants_.emplace(*control_);
     domains_.emplace(*control_, queue_);
+    alerts_.emplace(*control_, config_);
   }
   metrics::RegisterWellKnown();
   metric_handles_ = RegisterQueueMetrics(registry_, queue_, config_);
+}
+
+void AdminApi::SetTestAlertHook(TestAlertFn fn) {
+  if (alerts_) alerts_->SetTestHook(std::move(fn));
 }
 
 std::variant<control::Principal, HttpResponse> AdminApi::Authenticate(const HttpRequest& req) {
@@ -181,6 +186,11 @@ asio::awaitable<HttpResponse> AdminApi::Dispatch(const control::Principal& p,
     case Endpoint::kDomainVerify:
       if (!domains_) break;
       co_return co_await domains_->Verify(p, req, r);
+    case Endpoint::kAlerts:
+    case Endpoint::kUsage:
+    case Endpoint::kContactsTest:
+      if (!alerts_) break;
+      co_return alerts_->Handle(p, req, r);
     case Endpoint::kUnknown:
       break;
   }

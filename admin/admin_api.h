@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "admin/alert_api.h"
 #include "admin/domain_api.h"
 #include "admin/http_message.h"
 #include "admin/queue_metrics.h"
@@ -38,6 +39,9 @@ class AdminApi {
            metrics::Registry& registry = metrics::Global());
 
   boost::asio::awaitable<HttpResponse> Handle(HttpRequest req);
+  // POST /api/v1/customers/{id}/contacts/test hands the test alert to `fn` (the alert engine's
+  // SendTest); until it is set that endpoint answers 503. Call before serving.
+  void SetTestAlertHook(TestAlertFn fn);
 
  private:
   // The caller of an /api request, or the error reply (401, 403, 429).
@@ -60,6 +64,7 @@ class AdminApi {
   control::ControlPlane* control_;
   std::optional<TenantApi> tenants_;
   std::optional<DomainApi> domains_;
+  std::optional<AlertApi> alerts_;
   RateLimiter limiter_{50, 200};
   metrics::Registry& registry_;
   std::vector<metrics::CallbackHandle> metric_handles_;

@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "admin/alert_api.h"
 #include "admin/api_reply.h"
 #include "control/domain_json.h"
 #include "control/txt_lookup.h"
@@ -71,7 +72,7 @@ HttpResponse DomainApi::Handle(const Principal& p, const HttpRequest& req, const
       if (req.method == "DELETE") return Delete(p, req, *d);
       return Patch(p, req, *d);
     case Endpoint::kDomainStatus:
-      return Status(*d);
+      return Status(p, *d);
     default:
       return NotFound();
   }
@@ -239,7 +240,7 @@ HttpResponse DomainApi::Delete(const Principal& p, const HttpRequest& req, const
   return NoContent();
 }
 
-HttpResponse DomainApi::Status(const DomainRecord& d) {
+HttpResponse DomainApi::Status(const Principal& p, const DomainRecord& d) {
   json::object q{{"depth", 0}, {"bytes", 0}, {"oldest_age_s", 0}, {"held", 0}};
   bool up = true;
   int64_t now = queue::NowMs();
@@ -251,13 +252,24 @@ HttpResponse DomainApi::Status(const DomainRecord& d) {
          {"oldest_age_s", s.oldest_arrival_ms ? (now - s.oldest_arrival_ms) / 1000 : 0},
          {"held", s.held}};
   }
+  json::array history = StatusHistory(control_.store(), d.domain.name, kStatusHistoryLimit);
+  // `since`: the start of the newest period of the alert engine's history when it agrees.
+  json::value since = nullptr;
+  if (!history.empty() && history.front().is_object()) {
+    const json::object& newest = history.front().as_object();
+    auto* state = newest.if_contains("state");
+    auto* from = newest.if_contains("from");
+    if (state && from && from->is_string() && *state == (up ? "up" : "down")) since = *from;
+  }
   return JsonReply(
       200, json::object{
                {"domain", d.domain.name},
                {"state", d.domain.state == config::DomainState::kPending ? "pending" : "active"},
                {"up", up},
-               {"since", nullptr},
-               {"queue", std::move(q)}});
+               {"since", std::move(since)},
+               {"queue", std::move(q)},
+               {"history", std::move(history)},
+               {"alerts", RecentAlerts(control_.store(), p, d.domain.name, kStatusAlertsLimit)}});
 }
 
 asio::awaitable<HttpResponse> DomainApi::Verify(Principal p, HttpRequest req, Route r) {

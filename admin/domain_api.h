@@ -36,7 +36,8 @@ class DomainApi {
                      const control::DomainRecord& d);
   HttpResponse Delete(const control::Principal& p, const HttpRequest& req,
                       const control::DomainRecord& d);
-  HttpResponse Status(const control::DomainRecord& d);
+  // Queue state, the status history and the latest alerts (those `p` sees).
+  HttpResponse Status(const control::Principal& p, const control::DomainRecord& d);
   // Validates one create item; on success fills `out`. `taken` holds names created earlier
   // in the same batch; `added` counts them per reseller (plan limits).
   std::optional<HttpResponse> Prepare(const control::Principal& p, boost::json::object item,

@@ -34,7 +34,7 @@ std::string DomainName(std::string s) {
 }
 
 // /api/v1/{resellers,customers,tokens}[/{id}], /api/v1/domains[:batch][/{name}[/status|verify]],
-// /api/v1/audit.
+// /api/v1/customers/{id}/contacts/test, /api/v1/{audit,alerts,usage}.
 void MatchProvisioning(const std::vector<std::string>& seg, Route& route) {
   const size_t n = seg.size();
   const std::string& kind = seg[2];
@@ -45,6 +45,8 @@ void MatchProvisioning(const std::vector<std::string>& seg, Route& route) {
     if (kind == "domains:batch") route.endpoint = Endpoint::kDomainsBatch;
     if (kind == "tokens") route.endpoint = Endpoint::kTokens;
     if (kind == "audit") route.endpoint = Endpoint::kAudit;
+    if (kind == "alerts") route.endpoint = Endpoint::kAlerts;
+    if (kind == "usage") route.endpoint = Endpoint::kUsage;
     return;
   }
   if (seg[3].empty()) return;
@@ -61,6 +63,9 @@ void MatchProvisioning(const std::vector<std::string>& seg, Route& route) {
     route.id = route.domain = DomainName(seg[3]);
     if (seg[4] == "status") route.endpoint = Endpoint::kDomainStatus;
     if (seg[4] == "verify") route.endpoint = Endpoint::kDomainVerify;
+  } else if (n == 6 && kind == "customers" && seg[4] == "contacts" && seg[5] == "test") {
+    route.id = seg[3];
+    route.endpoint = Endpoint::kContactsTest;
   }
 }
 
@@ -171,6 +176,7 @@ const char* AllowedMethods(Endpoint e) {
     case Endpoint::kDomainAction:
     case Endpoint::kDomainsBatch:
     case Endpoint::kDomainVerify:
+    case Endpoint::kContactsTest:
       return "POST";
     case Endpoint::kResellers:
     case Endpoint::kCustomers:
@@ -185,6 +191,8 @@ const char* AllowedMethods(Endpoint e) {
       return "DELETE";
     case Endpoint::kDomainStatus:
     case Endpoint::kAudit:
+    case Endpoint::kAlerts:
+    case Endpoint::kUsage:
       return "GET";
     case Endpoint::kUnknown:
       return "";

@@ -31,6 +31,10 @@ enum class Endpoint {
   kTokens,        // GET|POST /api/v1/tokens
   kToken,         // DELETE /api/v1/tokens/{id}
   kAudit,         // GET /api/v1/audit
+  // Monitoring (SPEC section 11); kContactsTest's `id` is the customer ID.
+  kAlerts,        // GET /api/v1/alerts
+  kUsage,         // GET /api/v1/usage
+  kContactsTest,  // POST /api/v1/customers/{id}/contacts/test
 };
 
 struct Route {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -255,6 +256,12 @@ TEST_F(ProvisioningTest, TenantIsolationTable) {
   TokenInfo ta = CreateToken(ra, "admin");
   TokenInfo tb = CreateToken(rb, "admin");
   ASSERT_FALSE(ta.token.empty() || tb.token.empty());
+  // B's customer has a contact (a test alert needs one); its webhook goes nowhere.
+  const std::string hook = "http://127.0.0.1:" + std::to_string(down_port) + "/hook";
+  admin::HttpResult contacts =
+      Api(kOperator, "PATCH", "/api/v1/customers/" + cb,
+          R"({"contacts": [{"name": "B ops", "webhook": ")" + hook + R"("}]})");
+  ASSERT_EQ(contacts.status, 200u) << Describe(contacts);
 
   // B's mail waits in the queue.
   ASSERT_TRUE(TimeUntilRcpt("user@" + db, "250", 3s)) << db << " takes no mail";
@@ -301,6 +308,11 @@ TEST_F(ProvisioningTest, TenantIsolationTable) {
       {"DELETE", "/api/v1/resellers/" + rb, ""},
       {"POST", "/api/v1/tokens", R"({"account": ")" + cb + R"(", "role": "admin"})"},
       {"POST", "/api/v1/tokens", R"({"account": ")" + rb + R"(", "role": "read"})"},
+      {"GET", "/api/v1/alerts?domain=" + db, ""},
+      {"GET", "/api/v1/usage?domain=" + db, ""},
+      {"GET", "/api/v1/usage?domain=" + db + "&format=csv", ""},
+      {"POST", "/api/v1/customers/" + cb + "/contacts/test", ""},
+      {"POST", "/api/v1/customers/" + cb + "/contacts/test", R"({"contact": 0})"},
   };
   for (const auto& c : calls) {
     admin::HttpResult r = Api(ta.token, c.method, c.target, c.body);
@@ -336,11 +348,9 @@ TEST_F(ProvisioningTest, TenantIsolationTable) {
   EXPECT_FALSE(Contains(summary.body, db)) << summary.body;
 
   // Lists: A's objects, nothing of B.
-  const std::vector<std::pair<std::string, std::string>> lists = {{"/api/v1/domains", da},
-                                                                  {"/api/v1/customers", ca},
-                                                                  {"/api/v1/resellers", ra},
-                                                                  {"/api/v1/tokens", ta.id},
-                                                                  {"/api/v1/audit", da}};
+  const std::vector<std::pair<std::string, std::string>> lists = {
+      {"/api/v1/domains", da},   {"/api/v1/customers", ca}, {"/api/v1/resellers", ra},
+      {"/api/v1/tokens", ta.id}, {"/api/v1/audit", da},     {"/api/v1/usage", da}};
   for (const auto& [target, own] : lists) {
     admin::HttpResult r = Api(ta.token, "GET", target);
     EXPECT_EQ(r.status, 200u) << target << ": " << Describe(r);
@@ -348,6 +358,10 @@ TEST_F(ProvisioningTest, TenantIsolationTable) {
     for (const std::string& b : {db, cb, rb, tb.id, bid})
       EXPECT_FALSE(Contains(r.body, b)) << target << " shows B's " << b << ": " << r.body;
   }
+  admin::HttpResult alerts = Api(ta.token, "GET", "/api/v1/alerts");
+  EXPECT_EQ(alerts.status, 200u) << Describe(alerts);
+  for (const std::string& b : {db, cb, rb})
+    EXPECT_FALSE(Contains(alerts.body, b)) << "A's alerts show B's " << b << ": " << alerts.body;
   admin::HttpResult search = Api(ta.token, "GET", "/api/v1/domains?search=tenant");
   EXPECT_EQ(search.status, 200u) << Describe(search);
   EXPECT_FALSE(Contains(search.body, db)) << search.body;
@@ -373,6 +387,16 @@ TEST_F(ProvisioningTest, TenantIsolationTable) {
   EXPECT_TRUE(Contains(Api(kOperator, "GET", "/api/v1/tokens").body, tb.id));
   EXPECT_TRUE(ReplyIs(Rcpt("user@" + db), "250"));
   EXPECT_TRUE(sink_.MessagesContaining("isolation-b").empty()) << "B's mail went elsewhere";
+
+  // The owner gets what A was refused (last: the test alert is really sent).
+  auto own_alerts = Expect(200, Api(tb.token, "GET", "/api/v1/alerts?domain=" + db), "B alerts");
+  EXPECT_TRUE(own_alerts.contains("alerts")) << json::serialize(own_alerts);
+  auto own_usage = Expect(200, Api(tb.token, "GET", "/api/v1/usage?domain=" + db), "B usage");
+  EXPECT_TRUE(Contains(json::serialize(own_usage), db)) << json::serialize(own_usage);
+  auto test = Expect(202, Api(tb.token, "POST", "/api/v1/customers/" + cb + "/contacts/test"),
+                     "B's test alert");
+  EXPECT_TRUE(Str(test, "id").rfind("~" + cb + "/", 0) == 0) << json::serialize(test);
+  EXPECT_TRUE(Contains(json::serialize(test), hook)) << json::serialize(test);
 }
 
 TEST_F(ProvisioningTest, ReadTokenGets403OnWrites) {
@@ -837,6 +861,117 @@ TEST_F(ProvisioningTest, Audit) {
     ASSERT_TRUE(changes) << json::serialize(*update);
     EXPECT_TRUE(Contains(json::serialize(*changes), "tag_score")) << json::serialize(*update);
   }
+}
+
+// "YYYY-MM-DD" (UTC) of now minus `days_ago` days.
+std::string UtcDay(int days_ago) {
+  std::time_t t = std::time(nullptr) - static_cast<std::time_t>(days_ago) * 86400;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+TEST_F(ProvisioningTest, UsageValidationAndCsv) {
+  ASSERT_TRUE(Start());
+  std::string c = CreateCustomer("Usage Ltd", "");
+  ASSERT_FALSE(c.empty());
+  const std::string d = "usage.test";
+  CreateDomain(d, c, {SinkDest()});
+  TokenInfo t = CreateToken(c, "read");
+  ASSERT_FALSE(t.token.empty());
+
+  // Bad dates, from after to, over 400 days (2025-01-01 + 399 days = 2026-02-04), bad format.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"from=2026-13-01", "from"},
+      {"from=yesterday", "from"},
+      {"from=2026-1-01", "from"},
+      {"to=2026-02-30", "to"},
+      {"from=2026-03-02&to=2026-03-01", "from"},
+      {"from=2025-01-01&to=2026-02-05", "from"},
+      {"format=xml", "format"},
+  };
+  for (const auto& [query, field] : bad) {
+    admin::HttpResult r = Api(kOperator, "GET", "/api/v1/usage?" + query);
+    EXPECT_EQ(r.status, 422u) << query << ": " << Describe(r);
+    EXPECT_TRUE(Contains(r.body, "\"field\":\"" + field + "\"")) << query << ": " << r.body;
+  }
+  EXPECT_EQ(Api(kOperator, "GET", "/api/v1/usage?from=2025-01-01&to=2026-02-04").status, 200u);
+
+  // Default range: the last 30 days up to today (UTC); every domain in scope is listed.
+  auto def = Expect(200, Api(kOperator, "GET", "/api/v1/usage"), "usage default");
+  EXPECT_EQ(Str(def, "to"), UtcDay(0)) << json::serialize(def);
+  EXPECT_EQ(Str(def, "from"), UtcDay(29)) << json::serialize(def);
+  EXPECT_TRUE(Contains(json::serialize(def), "\"domain\":\"" + d + "\"")) << json::serialize(def);
+  EXPECT_TRUE(def.contains("resellers")) << json::serialize(def);
+  EXPECT_TRUE(Contains(json::serialize(def["resellers"]), "\"reseller\":\"-\""))
+      << json::serialize(def);
+  auto mine = Expect(200, Api(t.token, "GET", "/api/v1/usage"), "customer usage");
+  EXPECT_FALSE(mine.contains("resellers")) << json::serialize(mine);
+  EXPECT_TRUE(Contains(json::serialize(mine), d)) << json::serialize(mine);
+
+  // CSV of a range without traffic: the header line only, CRLF, as an attachment.
+  const std::string empty = "/api/v1/usage?from=2020-01-01&to=2020-01-31";
+  admin::HttpResult csv = Api(t.token, "GET", empty + "&format=csv");
+  ASSERT_EQ(csv.status, 200u) << Describe(csv);
+  EXPECT_EQ(csv.Header("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.Header("Content-Disposition"),
+            "attachment; filename=\"usage-2020-01-01-2020-01-31.csv\"");
+  EXPECT_EQ(csv.body,
+            "day,domain,accepted,delivered,deferred,rejected_spam,rejected_virus,bytes,"
+            "filtering\r\n");
+  auto js = Expect(200, Api(t.token, "GET", empty), "usage json, empty range");
+  EXPECT_EQ(Str(js, "from"), "2020-01-01");
+  EXPECT_EQ(Str(js, "to"), "2020-01-31");
+  const json::value* domains = js.if_contains("domains");
+  ASSERT_TRUE(domains && domains->is_array() && domains->as_array().size() == 1u)
+      << json::serialize(js);
+  const json::object& row = domains->as_array()[0].as_object();
+  EXPECT_EQ(Str(row, "domain"), d);
+  EXPECT_EQ(row.at("days"), json::array()) << json::serialize(row);
+  EXPECT_EQ(Int(row.at("total").as_object(), "accepted"), 0) << json::serialize(row);
+
+  // Alert history and the status's history are there (empty on a fresh gateway).
+  auto alerts = Expect(200, Api(t.token, "GET", "/api/v1/alerts?domain=" + d), "alerts");
+  EXPECT_EQ(alerts["alerts"], json::array()) << json::serialize(alerts);
+  EXPECT_EQ(alerts["next"], json::value(nullptr)) << json::serialize(alerts);
+  EXPECT_EQ(Api(t.token, "GET", "/api/v1/alerts?limit=0").status, 400u);
+  EXPECT_EQ(Api(t.token, "GET", "/api/v1/alerts?domain=nowhere.test").status, 404u);
+  auto status = Expect(200, Api(t.token, "GET", "/api/v1/domains/" + d + "/status"), "status");
+  EXPECT_TRUE(status.contains("history") && status["history"].is_array())
+      << json::serialize(status);
+  EXPECT_TRUE(status.contains("alerts") && status["alerts"].is_array()) << json::serialize(status);
+  EXPECT_TRUE(status.contains("queue")) << json::serialize(status);
+}
+
+TEST_F(ProvisioningTest, ContactsTestValidation) {
+  ASSERT_TRUE(Start());
+  std::string c = CreateCustomer("Quiet Ltd", "");
+  ASSERT_FALSE(c.empty());
+  TokenInfo read = CreateToken(c, "read");
+  ASSERT_FALSE(read.token.empty());
+  const std::string target = "/api/v1/customers/" + c + "/contacts/test";
+
+  admin::HttpResult none = Api(kOperator, "POST", target);
+  EXPECT_EQ(none.status, 422u) << Describe(none);
+  EXPECT_TRUE(Contains(none.body, "\"field\":\"contacts\"")) << none.body;
+  EXPECT_EQ(Api(read.token, "POST", target).status, 403u);
+  EXPECT_EQ(Api(kOperator, "POST", "/api/v1/customers/c_0000000000000000/contacts/test").status,
+            404u);
+  EXPECT_EQ(Api(kOperator, "GET", target).status, 405u);
+
+  admin::HttpResult patch = Api(kOperator, "PATCH", "/api/v1/customers/" + c,
+                                R"({"contacts": [{"name": "ops", "email": "ops@quiet.test"}]})");
+  ASSERT_EQ(patch.status, 200u) << Describe(patch);
+  for (const std::string body : {R"({"contact": 1})", R"({"contact": -1})", R"({"contact": "0"})",
+                                 R"({"contact": 0, "x": 1})"}) {
+    admin::HttpResult r = Api(kOperator, "POST", target, body);
+    EXPECT_EQ(r.status, 422u) << body << ": " << Describe(r);
+    std::string field = Contains(body, "\"x\"") ? "x" : "contact";
+    EXPECT_TRUE(Contains(r.body, "\"field\":\"" + field + "\"")) << body << ": " << r.body;
+  }
+  EXPECT_EQ(Api(kOperator, "POST", target, "not json").status, 400u);
 }
 
 // ---------------------------------------------------------------------------------------------
