@@ -219,6 +219,9 @@ int Serve(const std::string& config_path) {
   // Admin API (SPEC section 7) on the same thread; the token follows SIGHUP reloads.
   admin::AdminApi admin_api(
       relay, [&ctx] { return ctx.config; }, &control);
+  admin_api.SetTestAlertHook([&alerts](const std::string& customer, std::optional<size_t> contact) {
+    return alerts->SendTest(customer, contact);
+  });
   admin::AdminServer admin_server(io, cfg->admin.listen, [&admin_api](admin::HttpRequest r) {
     return admin_api.Handle(std::move(r));
   });

@@ -503,14 +503,40 @@ asio::awaitable<void> SmtpSession::DoData() {
   reader.body() = ReceivedHeader(id);
   // Memory held for this message, against server.max_inflight_data across all sessions.
   DataBudget::Lease lease(ctx_.data_budget);
-  const uint64_t inflight_limit = cfg_->server.max_inflight_data;
-  if (!lease.Grow(reader.body().size(), inflight_limit)) reader.Discard();
+  if (!lease.Grow(reader.body().size(), cfg_->server.max_inflight_data)) reader.Discard();
   Reply(354, "End data with <CR><LF>.<CR><LF>");
   if (!co_await Flush()) {
     closed_ = true;
     co_return;
   }
   in_transaction_io_ = true;
+  if (!co_await ReceiveData(id, reader, lease)) {
+    in_transaction_io_ = false;
+    closed_ = true;
+    co_return;
+  }
+  std::shared_ptr<std::string> body;
+  if (AcceptableData(id, reader)) body = std::make_shared<std::string>(std::move(reader.body()));
+  if (body && TooManyHops(id, *body)) body.reset();
+  // SpamWeeder Premium: scan before the 250; reject, tempfail or add headers (SPEC section 6).
+  if (auto pd = cfg_->domains.find(rcpts_[0].domain);
+      body && pd != cfg_->domains.end() && pd->second.filtering) {
+    body = co_await ScanData(id, pd->second, std::move(body));
+  }
+  if (body) co_await QueueData(id, std::move(body), reader);
+  EndTransaction();
+}
+
+void SmtpSession::EndTransaction() {
+  in_transaction_io_ = false;
+  ResetTransaction();
+}
+
+// Reads DATA up to its end, growing the memory lease (discarding past max_inflight_data);
+// false when the connection was lost or timed out (421 sent then).
+asio::awaitable<bool> SmtpSession::ReceiveData(const std::string& id, DataReader& reader,
+                                               DataBudget::Lease& lease) {
+  const uint64_t inflight_limit = cfg_->server.max_inflight_data;
   for (;;) {
     size_t used = reader.Feed(std::string_view(in_).substr(in_pos_));
     in_pos_ += used;
@@ -519,27 +545,25 @@ asio::awaitable<void> SmtpSession::DoData() {
       reader.Discard();
       lease.Release();
     }
-    if (reader.done()) break;
-    if (!co_await ReadMore(cfg_->server.data_timeout)) {
-      in_transaction_io_ = false;
-      if (timed_out_) {
-        Reply(421, "4.4.2 " + cfg_->server.hostname + " Error: timeout exceeded");
-        co_await Flush();
-      }
-      log::Info("reject")
-          .kv("session", sid_)
-          .kv("id", id)
-          .kv("client", peer_ip_)
-          .kv("reason", timed_out_ ? "timeout in DATA" : "connection lost in DATA");
-      if (timed_out_) metrics::Rejected("timeout");
-      closed_ = true;
-      co_return;
+    if (reader.done()) co_return true;
+    if (co_await ReadMore(cfg_->server.data_timeout)) continue;
+    if (timed_out_) {
+      Reply(421, "4.4.2 " + cfg_->server.hostname + " Error: timeout exceeded");
+      co_await Flush();
     }
+    log::Info("reject")
+        .kv("session", sid_)
+        .kv("id", id)
+        .kv("client", peer_ip_)
+        .kv("reason", timed_out_ ? "timeout in DATA" : "connection lost in DATA");
+    if (timed_out_) metrics::Rejected("timeout");
+    co_return false;
   }
-  auto finish = [&] {
-    in_transaction_io_ = false;
-    ResetTransaction();
-  };
+}
+
+// The whole message arrived: refuses it (and says why) when it was discarded for memory or
+// size.
+bool SmtpSession::AcceptableData(const std::string& id, const DataReader& reader) {
   if (reader.discarded() && !reader.too_big()) {
     Reply(452, "4.3.1 Error: insufficient system resources, try again later");
     log::Warn("reject")
@@ -550,8 +574,7 @@ asio::awaitable<void> SmtpSession::DoData() {
         .kv("size", reader.size())
         .kv("inflight", ctx_.data_budget ? ctx_.data_budget->in_use() : 0);
     metrics::Rejected("inflight_data");
-    finish();
-    co_return;
+    return false;
   }
   if (reader.too_big()) {
     Reply(552, "5.3.4 Error: message size exceeds fixed limit");
@@ -562,71 +585,78 @@ asio::awaitable<void> SmtpSession::DoData() {
         .kv("reason", "message size over limit")
         .kv("size", reader.size());
     metrics::Rejected("message_size");
-    finish();
-    co_return;
+    return false;
   }
-  std::shared_ptr<std::string> body = std::make_shared<std::string>(std::move(reader.body()));
-  // Our own Received header is the first one; over 100 others means a loop.
-  if (CountReceived(*body) - 1 > 100) {
-    Reply(554, "5.4.6 Error: too many hops (mail loop?)");
+  return true;
+}
+
+// Our own Received header is the first one; over 100 others means a loop (refused).
+bool SmtpSession::TooManyHops(const std::string& id, const std::string& body) {
+  if (CountReceived(body) - 1 <= 100) return false;
+  Reply(554, "5.4.6 Error: too many hops (mail loop?)");
+  log::Info("reject")
+      .kv("session", sid_)
+      .kv("id", id)
+      .kv("client", peer_ip_)
+      .kv("reason", "too many Received headers");
+  metrics::Rejected("mail_loop");
+  return true;
+}
+
+// Scans through the Premium pipeline: the message with the filters' header changes, or null
+// when it was refused (reply sent).
+asio::awaitable<std::shared_ptr<std::string>> SmtpSession::ScanData(
+    const std::string& id, const config::DomainConfig& domain, std::shared_ptr<std::string> body) {
+  filters::Verdict v;
+  if (ctx_.filters) {
+    filters::ScanRequest req;
+    req.id = id;
+    req.sender = mail_->address;
+    for (const auto& rc : rcpts_) req.recipients.push_back(rc.address);
+    req.client_ip = peer_ip_;
+    req.helo = helo_;
+    req.hostname = cfg_->server.hostname;
+    req.body = body;
+    req.config = cfg_;
+    // The idle watchdog must not fire while the scanners have time left.
+    const auto& fc = cfg_->filters;
+    auto budget = std::max(fc.rspamd.timeout, fc.clamav.timeout) + std::chrono::seconds(5);
+    deadline_ = std::max(deadline_, Clock::now() + budget);
+    v = co_await ctx_.filters->Scan(req, domain);
+    filters::LogScanned(id, domain.name, v);
+  } else {  // filtering turned on by a reload: no scanners loaded until a restart
+    v.disposition = filters::Disposition::kTempfail;
+    v.code = 451;
+    v.enhanced = "4.7.1";
+    v.text = "Message could not be scanned, try again later";
+    v.reason = "no scanners loaded";
+  }
+  if (v.disposition == filters::Disposition::kReject ||
+      v.disposition == filters::Disposition::kTempfail) {
+    Reply(v.code, v.enhanced + " " + v.text);
     log::Info("reject")
         .kv("session", sid_)
         .kv("id", id)
         .kv("client", peer_ip_)
-        .kv("reason", "too many Received headers");
-    metrics::Rejected("mail_loop");
-    finish();
-    co_return;
+        .kv("from", mail_->address)
+        .kv("code", v.code)
+        .kv("reason", v.reason);
+    const char* why = v.reason == "virus" ? "virus" : "filter_failure";
+    if (v.reason == "spam" || v.reason == "soft reject") why = "spam";
+    metrics::Rejected(why);
+    if (v.disposition == filters::Disposition::kReject)
+      CountUsage(std::string_view(why) == "virus" ? usage::Field::kRejectedVirus
+                                                  : usage::Field::kRejectedSpam,
+                 0);
+    co_return nullptr;
   }
-  // SpamWeeder Premium: scan before the 250; reject, tempfail or add headers (SPEC section 6).
-  if (auto pd = cfg_->domains.find(rcpts_[0].domain);
-      pd != cfg_->domains.end() && pd->second.filtering) {
-    filters::Verdict v;
-    if (ctx_.filters) {
-      filters::ScanRequest req;
-      req.id = id;
-      req.sender = mail_->address;
-      for (const auto& rc : rcpts_) req.recipients.push_back(rc.address);
-      req.client_ip = peer_ip_;
-      req.helo = helo_;
-      req.hostname = cfg_->server.hostname;
-      req.body = body;
-      req.config = cfg_;
-      // The idle watchdog must not fire while the scanners have time left.
-      const auto& fc = cfg_->filters;
-      auto budget = std::max(fc.rspamd.timeout, fc.clamav.timeout) + std::chrono::seconds(5);
-      deadline_ = std::max(deadline_, Clock::now() + budget);
-      v = co_await ctx_.filters->Scan(req, pd->second);
-      filters::LogScanned(id, pd->first, v);
-    } else {  // filtering turned on by a reload: no scanners loaded until a restart
-      v.disposition = filters::Disposition::kTempfail;
-      v.code = 451;
-      v.enhanced = "4.7.1";
-      v.text = "Message could not be scanned, try again later";
-      v.reason = "no scanners loaded";
-    }
-    if (v.disposition == filters::Disposition::kReject ||
-        v.disposition == filters::Disposition::kTempfail) {
-      Reply(v.code, v.enhanced + " " + v.text);
-      log::Info("reject")
-          .kv("session", sid_)
-          .kv("id", id)
-          .kv("client", peer_ip_)
-          .kv("from", mail_->address)
-          .kv("code", v.code)
-          .kv("reason", v.reason);
-      const char* why = v.reason == "virus" ? "virus" : "filter_failure";
-      if (v.reason == "spam" || v.reason == "soft reject") why = "spam";
-      metrics::Rejected(why);
-      if (v.disposition == filters::Disposition::kReject)
-        CountUsage(std::string_view(why) == "virus" ? usage::Field::kRejectedVirus
-                                                    : usage::Field::kRejectedSpam,
-                   0);
-      finish();
-      co_return;
-    }
-    body = std::make_shared<std::string>(filters::ApplyHeaderChanges(*body, v));
-  }
+  co_return std::make_shared<std::string>(filters::ApplyHeaderChanges(*body, v));
+}
+
+// Makes the message durable and answers 250 (451 when the queue cannot write).
+asio::awaitable<void> SmtpSession::QueueData(const std::string& id,
+                                             std::shared_ptr<std::string> body,
+                                             const DataReader& reader) {
   queue::Envelope env;
   env.id = id;
   env.arrival_ms = queue::NowMs();
@@ -647,7 +677,6 @@ asio::awaitable<void> SmtpSession::DoData() {
         .kv("reason", "queue write failed")
         .kv("detail", st.message());
     metrics::Rejected("queue_error");
-    finish();
     co_return;
   }
   ++messages_;
@@ -663,7 +692,6 @@ asio::awaitable<void> SmtpSession::DoData() {
       .kv("size", body->size())
       .kv("bare_lf", reader.bare_lf() + reader.bare_cr())
       .kv("tls", tls_.has_value());
-  finish();
 }
 
 // Once per recipient domain of the transaction (usage per domain per hour, SPEC section 11).

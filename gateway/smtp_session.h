@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/usage_counters.h"
+#include "gateway/data_budget.h"
 #include "gateway/data_reader.h"
 #include "gateway/gateway_context.h"
 #include "gateway/smtp_command.h"
@@ -47,6 +48,17 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   void DoMail(std::string_view args);
   void DoRcpt(std::string_view args);
   boost::asio::awaitable<void> DoData();
+  // DoData's steps (each replies itself when it refuses the message).
+  boost::asio::awaitable<bool> ReceiveData(const std::string& id, DataReader& reader,
+                                           DataBudget::Lease& lease);
+  bool AcceptableData(const std::string& id, const DataReader& reader);
+  bool TooManyHops(const std::string& id, const std::string& body);
+  boost::asio::awaitable<std::shared_ptr<std::string>> ScanData(const std::string& id,
+                                                                const config::DomainConfig& domain,
+                                                                std::shared_ptr<std::string> body);
+  boost::asio::awaitable<void> QueueData(const std::string& id, std::shared_ptr<std::string> body,
+                                         const DataReader& reader);
+  void EndTransaction();
   boost::asio::awaitable<bool> DoStartTls();
   std::string ReceivedHeader(const std::string& id) const;
   int CountReceived(const std::string& body) const;

@@ -206,7 +206,7 @@ TEST_F(AlertsTest, OutageAlertsOnceOnEveryChannelAndRecoveryOnce) {
   EXPECT_NE(sms.body.find("To=%2B15550002222"), std::string::npos) << sms.body;
   EXPECT_NE(sms.body.find("From=%2B15550001111"), std::string::npos) << sms.body;
   EXPECT_NE(sms.body.find("DOWN"), std::string::npos) << sms.body;
-  EXPECT_EQ(sms_.answered_with(200), 1u);
+  EXPECT_TRUE(PollUntil([&] { return sms_.answered_with(200) == 1; }, 5s));
 
   // Still down for several probe intervals, then kill -9 and restart: nothing more, nothing twice.
   std::this_thread::sleep_for(3s);
