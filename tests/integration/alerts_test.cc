@@ -236,6 +236,32 @@ TEST_F(AlertsTest, OutageAlertsOnceOnEveryChannelAndRecoveryOnce) {
   EXPECT_EQ(EmailsFor("down"), 1u);
   late.Stop();
 
+  // Status history: the closed down period, then the open up period.
+  admin::HttpResult status = Api("GET", "/api/v1/domains/outage.test/status");
+  ASSERT_EQ(status.status, 200u) << status.body;
+  json::array history = ParseObject(status.body)["history"].as_array();
+  ASSERT_GE(history.size(), 2u) << status.body;
+  EXPECT_EQ(Str(history[0].as_object(), "state"), "up") << status.body;
+  EXPECT_TRUE(history[0].as_object().at("until").is_null()) << status.body;
+  EXPECT_EQ(Str(history[1].as_object(), "state"), "down") << status.body;
+  EXPECT_FALSE(history[1].as_object().at("until").is_null()) << status.body;
+
+  // Usage agrees with what happened: one accepted, one delivered, deferred at least once.
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        auto u = ParseObject(Api("GET", "/api/v1/usage?domain=outage.test").body);
+        auto* d = u.if_contains("domains");
+        if (!d || d->as_array().empty()) return false;
+        const auto& total = d->as_array()[0].as_object().at("total").as_object();
+        return Int(total, "accepted") == 1 && Int(total, "delivered") == 1 &&
+               Int(total, "deferred") >= 1;
+      },
+      10s))
+      << Api("GET", "/api/v1/usage?domain=outage.test").body;
+  admin::HttpResult csv = Api("GET", "/api/v1/usage?domain=outage.test&format=csv");
+  ASSERT_EQ(csv.status, 200u);
+  EXPECT_NE(csv.body.find(",outage.test,1,1,"), std::string::npos) << csv.body;
+
   // History: the down and up events, every delivery sent.
   admin::HttpResult r = Api("GET", "/api/v1/alerts?domain=outage.test");
   ASSERT_EQ(r.status, 200u) << r.body;
@@ -246,6 +272,52 @@ TEST_F(AlertsTest, OutageAlertsOnceOnEveryChannelAndRecoveryOnce) {
       EXPECT_EQ(Str(d.as_object(), "state"), "sent") << json::serialize(a);
     EXPECT_EQ(a.as_object().at("deliveries").as_array().size(), 3u);
   }
+}
+
+// "Send test alert": every channel of the contact, right away, whatever the domains do.
+TEST_F(AlertsTest, TestAlertReachesEveryChannel) {
+  ASSERT_TRUE(StartGateway(Options()));
+  Provision("fine.test", Dest(sink_.port()));
+  admin::HttpResult r = Api("POST", "/api/v1/customers/" + customer_ + "/contacts/test", "{}");
+  ASSERT_EQ(r.status, 202u) << r.body;
+  EXPECT_EQ(ParseObject(r.body)["channels"].as_array().size(), 3u) << r.body;
+  auto mail = sink_.WaitForMessageContaining("X-SpamWeeder-Event: test", 10s);
+  ASSERT_TRUE(mail);
+  EXPECT_NE(mail->data.find("Subject: [AcmeGuard] Test alert"), std::string::npos);
+  auto hook = hook_.WaitForRequestContaining("\"event\":\"test\"", 10s);
+  ASSERT_TRUE(hook);
+  EXPECT_EQ(hook->Header("X-SpamWeeder-Signature"), "sha256=" + HmacHex("s3cret", hook->body));
+  ASSERT_TRUE(sms_.WaitForRequestContaining("test%20alert", 10s)) << "no test SMS";
+  admin::HttpResult h = Api("GET", "/api/v1/alerts");
+  EXPECT_NE(h.body.find("\"event\":\"test\""), std::string::npos) << h.body;
+}
+
+// A server that flaps after an outage: one down/up pair, no more.
+TEST_F(AlertsTest, FlappingSendsOnePair) {
+  ClosedPort closed;
+  ASSERT_TRUE(StartGateway(Options("3s")));
+  Provision("flappy.test", Dest(closed.port()));
+  SendOk({"sender@client.test", {"user@flappy.test"}, ""}, SimpleMessage("flap-1"));
+  ASSERT_TRUE(sink_.WaitForMessageContaining("X-SpamWeeder-Event: down", 15s));
+  TestSmtpServer late;
+  ASSERT_TRUE(late.Start(closed.port()));
+  ASSERT_TRUE(sink_.WaitForMessageContaining("X-SpamWeeder-Event: up", 15s));
+  for (int i = 0; i < 2; ++i) {  // down and up again, each time well within the grace
+    late.Stop();
+    std::string id = SendOk({"sender@client.test", {"user@flappy.test"}, ""},
+                            SimpleMessage("flap-again-" + std::to_string(i)));
+    ASSERT_TRUE(gw_->log().WaitFor(DeferredRe(id), 10s));
+    ASSERT_TRUE(late.Start(closed.port()));
+    ASSERT_TRUE(late.WaitForMessageContaining("flap-again-" + std::to_string(i), 10s));
+  }
+  std::this_thread::sleep_for(4s);
+  EXPECT_EQ(EmailsFor("down"), 1u);
+  EXPECT_EQ(EmailsFor("up"), 1u);
+  EXPECT_EQ(HooksFor("down"), 1u);
+  EXPECT_EQ(HooksFor("up"), 1u);
+  EXPECT_GE(gw_->CountInAllLogs("event=domain_down\\b.*domain=flappy\\.test"), 3u)
+      << "the queue saw three outages";
+  late.Stop();
 }
 
 }  // namespace
