@@ -142,6 +142,8 @@ enum class DomainState {
   kDeleted,  // removed: 554 5.7.1 for new mail, queued mail still drains to its destinations
 };
 enum class TlsPolicy { kOpportunistic, kRequired, kVerify };
+// `recipient_verification`: off, or callout (ask the destination at RCPT, SPEC section 3).
+enum class RecipientVerification { kOff, kCallout };
 
 struct DomainConfig {
   std::string name;  // lower case, no trailing dot
@@ -151,6 +153,7 @@ struct DomainConfig {
   VirusAction virus = VirusAction::kReject;
   TlsPolicy tls = TlsPolicy::kOpportunistic;
   std::vector<std::string> recipients;  // lower-cased addresses or local parts; empty: any
+  RecipientVerification recipient_verification = RecipientVerification::kOff;
   // Control plane (SPEC section 10): owner, origin, state and a version bumped by each write.
   std::string customer;  // customer ID; "" = operator-owned
   DomainSource source = DomainSource::kConfig;
@@ -203,6 +206,15 @@ struct AlertsConfig {
   SmsConfig sms;
 };
 
+// Extension: recipient verification by callout (`recipient_verification: callout`).
+struct CalloutConfig {
+  Duration valid_for = std::chrono::hours(24 * 30);  // a 2xx answer is cached this long
+  Duration invalid_for = std::chrono::hours(1);      // a 5xx answer is cached this long
+  uint32_t max_entries = 100000;                     // cache size; the oldest entry goes first
+  uint32_t max_concurrent = 4;                       // callouts in flight per domain
+  Duration timeout = std::chrono::seconds(10);       // connect + whole dialogue
+};
+
 struct UsageConfig {
   uint32_t retention_days = 400;                       // hourly counters kept this long
   Duration flush_interval = std::chrono::seconds(10);  // counters written to the store
@@ -220,6 +232,7 @@ struct Config {
   DnsConfig dns;
   AlertsConfig alerts;
   UsageConfig usage;
+  CalloutConfig callout;
   std::map<std::string, DomainConfig> domains;  // key: lower-cased domain name
 };
 

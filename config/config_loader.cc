@@ -70,7 +70,7 @@ class Loader : private YamlReader {
   void LoadRoot(const Entry& root, Config& config) {
     ForEach(root,
             {"server", "queue", "delivery", "admin", "filters", "log", "provisioning", "dns",
-             "alerts", "usage", "domains"},
+             "alerts", "usage", "callout", "domains"},
             [&](const Entry& e) {
               if (e.key == "server") LoadServer(e, config.server);
               if (e.key == "queue") LoadQueue(e, config.queue);
@@ -82,6 +82,7 @@ class Loader : private YamlReader {
               if (e.key == "dns") LoadDns(e, config.dns);
               if (e.key == "alerts") LoadAlerts(e, config.alerts);
               if (e.key == "usage") LoadUsage(e, config.usage);
+              if (e.key == "callout") LoadCallout(e, config.callout);
               if (e.key == "domains") LoadDomains(e, config.domains);
             });
     if (admin_listen_loc_.line > 0 && config.admin.listen.port != 0) {
@@ -508,6 +509,23 @@ class Loader : private YamlReader {
     });
   }
 
+  void LoadCallout(const Entry& section, CalloutConfig& callout) {
+    ForEach(section, {"valid_for", "invalid_for", "max_entries", "max_concurrent", "timeout"},
+            [&](const Entry& e) {
+              if (e.key == "valid_for") {
+                ReadDuration(e, callout.valid_for, false);
+              } else if (e.key == "invalid_for") {
+                ReadDuration(e, callout.invalid_for, false);
+              } else if (e.key == "max_entries") {
+                ReadUint32(e, callout.max_entries, 1);
+              } else if (e.key == "max_concurrent") {
+                ReadUint32(e, callout.max_concurrent, 1, 1000);
+              } else if (e.key == "timeout") {
+                ReadDuration(e, callout.timeout, false);
+              }
+            });
+  }
+
   void LoadLog(const Entry& section, LogConfig& log) {
     ForEach(section, {"file"}, [&](const Entry& e) { ReadString(e, log.file, true); });
   }
@@ -535,7 +553,9 @@ class Loader : private YamlReader {
   // Returns false when the domain lacks its destinations.
   bool LoadDomain(const Entry& section, DomainConfig& domain) {
     bool has_destinations = false;
-    ForEach(section, {"destinations", "filtering", "spam", "virus", "tls", "recipients"},
+    ForEach(section,
+            {"destinations", "filtering", "spam", "virus", "tls", "recipients",
+             "recipient_verification"},
             [&](const Entry& e) {
               if (e.key == "destinations") {
                 has_destinations = true;
@@ -553,6 +573,10 @@ class Loader : private YamlReader {
                                        {"verify", TlsPolicy::kVerify}});
               } else if (e.key == "recipients") {
                 LoadRecipients(e, domain);
+              } else if (e.key == "recipient_verification") {
+                ReadChoice<RecipientVerification>(e, domain.recipient_verification,
+                                                  {{"off", RecipientVerification::kOff},
+                                                   {"callout", RecipientVerification::kCallout}});
               }
             });
     if (!has_destinations && (section.value.IsNull() || section.value.IsMap())) {

@@ -146,7 +146,10 @@ MaybeError ApplyKey(std::string_view k, const json::value& v, DomainInput mode, 
   if (k == "recipients") return Recipients(v, d);
   if (k == "recipient_verification") {
     std::string s;
-    return Choice(v, "recipient_verification", {"off"}, &s);
+    if (auto e = Choice(v, "recipient_verification", {"off", "callout"}, &s)) return e;
+    d->recipient_verification = s == "callout" ? config::RecipientVerification::kCallout
+                                               : config::RecipientVerification::kOff;
+    return std::nullopt;
   }
   if (k == "customer") {
     if (v.is_null()) {
@@ -201,6 +204,8 @@ json::object DomainView(const DomainRecord& r) {
   spam["tag_score"] = ScoreValue(d.spam.tag_score);
   spam["reject_score"] = ScoreValue(d.spam.reject_score);
   spam["subject_tag"] = d.spam.subject_tag;
+  const char* verification =
+      d.recipient_verification == config::RecipientVerification::kCallout ? "callout" : "off";
   json::object o{{"name", d.name},
                  {"source", d.source == config::DomainSource::kConfig ? "config" : "api"},
                  {"state", d.state == config::DomainState::kPending ? "pending" : "active"},
@@ -210,7 +215,7 @@ json::object DomainView(const DomainRecord& r) {
                  {"virus", "reject"},
                  {"tls", TlsName(d.tls)},
                  {"recipients", std::move(rcpts)},
-                 {"recipient_verification", "off"},
+                 {"recipient_verification", verification},
                  {"version", d.version}};
   o["customer"] = d.customer.empty() ? json::value(nullptr) : json::value(d.customer);
   if (r.created_ms) o["created_at"] = IsoTime(r.created_ms);

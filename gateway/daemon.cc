@@ -23,6 +23,7 @@
 #include "filters/filter_set.h"
 #include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
+#include "gateway/recipient_callout.h"
 #include "gateway/server_tls.h"
 #include "gateway/smtp_server.h"
 #include "queue/relay_queue.h"
@@ -210,6 +211,16 @@ int Serve(const std::string& config_path) {
       });
   ctx.filters = pipeline.get();
   ctx.usage = &usage_counters;
+  // Recipient callouts (recipient_verification: callout) on fresh connections of their own.
+  RecipientCallout callout(
+      io.get_executor(),
+      [&io, &ctx](const config::DomainConfig& d) -> std::unique_ptr<routing::Destination> {
+        return std::make_unique<routing::SmtpDestination>(
+            io.get_executor(), ctx.config->server.hostname, d.destinations, d.tls,
+            ctx.config->delivery, d.name);
+      },
+      [&relay](const std::string& domain) { return relay.DomainDown(domain); });
+  ctx.callout = &callout;
   SmtpServer server(io, ctx);
   st = server.Start();
   if (!st.ok()) {
@@ -242,6 +253,7 @@ int Serve(const std::string& config_path) {
     if (server.sessions() == 0 || std::chrono::steady_clock::now() >= deadline) {
       relay.Stop();
       shared_pool->Close();
+      callout.Clear();
       io.stop();
       return;
     }

@@ -19,6 +19,7 @@ namespace sw::gateway {
 class DataBudget;
 class ServerTls;
 class DiskSpace;
+class RecipientCallout;
 
 struct GatewayContext {
   std::shared_ptr<const config::Config> config;  // swapped on reload; sessions keep theirs
@@ -29,6 +30,7 @@ struct GatewayContext {
   DataBudget* data_budget = nullptr;      // null: DATA bytes in memory are not counted
   filters::Pipeline* filters = nullptr;   // null: no domain filtered at startup
   usage::UsageCounters* usage = nullptr;  // null: nothing counted (tests, `scan`)
+  RecipientCallout* callout = nullptr;    // null: recipient_verification is not applied
   bool shutting_down = false;
 };
 

@@ -22,6 +22,7 @@
 #include "filters/policy.h"
 #include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
+#include "gateway/recipient_callout.h"
 #include "gateway/server_tls.h"
 #include "queue/dsn.h"
 
@@ -242,6 +243,7 @@ asio::awaitable<void> SmtpSession::Loop() {
         break;
       case Verb::kRcpt:
         DoRcpt(cmd.args);
+        if (pending_rcpt_) co_await VerifyRcpt();
         break;
       case Verb::kData:
         co_await DoData();
@@ -424,23 +426,12 @@ void SmtpSession::DoRcpt(std::string_view args) {
     CountError();
     return;
   }
-  const auto& allowed = dit->second.recipients;
-  if (!allowed.empty()) {
-    std::string full = Lower(r.local) + "@" + r.domain;
-    std::string local = Lower(r.local);
-    bool ok = false;
-    for (const auto& a : allowed)
-      if (a == full || a == local) {
-        ok = true;
-        break;
-      }
-    if (!ok) {
-      reject(550, "5.1.1 <" + r.address + ">: Recipient address rejected: User unknown",
-             "unknown recipient");
-      metrics::Rejected("unknown_recipient");
-      CountError();
-      return;
-    }
+  if (!ListedRecipient(dit->second, r)) {
+    reject(550, "5.1.1 <" + r.address + ">: Recipient address rejected: User unknown",
+           "unknown recipient");
+    metrics::Rejected("unknown_recipient");
+    CountError();
+    return;
   }
   // One filtering policy per transaction (SPEC section 6): the sender retries the others.
   if (!rcpts_.empty()) {
@@ -454,6 +445,45 @@ void SmtpSession::DoRcpt(std::string_view args) {
   queue::RecipientState rs;
   rs.address = std::move(r.address);
   rs.domain = std::move(r.domain);
+  if (ctx_.callout &&
+      dit->second.recipient_verification == config::RecipientVerification::kCallout) {
+    pending_rcpt_ = std::move(rs);  // Loop co_awaits VerifyRcpt
+    return;
+  }
+  rcpts_.push_back(std::move(rs));
+  Reply(250, "2.1.5 Ok");
+}
+
+bool SmtpSession::ListedRecipient(const config::DomainConfig& domain, const RcptParams& r) const {
+  if (domain.recipients.empty()) return true;
+  std::string local = Lower(r.local);
+  std::string full = local + "@" + r.domain;
+  for (const auto& a : domain.recipients)
+    if (a == full || a == local) return true;
+  return false;
+}
+
+asio::awaitable<void> SmtpSession::VerifyRcpt() {
+  queue::RecipientState rs = std::move(*pending_rcpt_);
+  pending_rcpt_.reset();
+  auto dit = cfg_->domains.find(rs.domain);
+  if (dit != cfg_->domains.end()) {
+    RecipientCallout::Verdict v =
+        co_await ctx_.callout->Check(cfg_->callout, dit->second, rs.address, sid_);
+    if (v == RecipientCallout::Verdict::kInvalid) {
+      Reply(550, "5.1.1 <" + rs.address + ">: Recipient address rejected: User unknown");
+      log::Info("reject")
+          .kv("session", sid_)
+          .kv("client", peer_ip_)
+          .kv("from", mail_ ? mail_->address : std::string())
+          .kv("to", rs.address)
+          .kv("code", 550)
+          .kv("reason", "unknown recipient (callout)");
+      metrics::Rejected("unknown_recipient");
+      CountError();
+      co_return;
+    }
+  }
   rcpts_.push_back(std::move(rs));
   Reply(250, "2.1.5 Ok");
 }
@@ -650,6 +680,7 @@ asio::awaitable<std::shared_ptr<std::string>> SmtpSession::ScanData(
                  0);
     co_return nullptr;
   }
+  spam_tagged_ = v.disposition == filters::Disposition::kTag;
   co_return std::make_shared<std::string>(filters::ApplyHeaderChanges(*body, v));
 }
 
@@ -666,6 +697,8 @@ asio::awaitable<void> SmtpSession::QueueData(const std::string& id,
   env.helo = helo_;
   env.smtputf8 = mail_->smtputf8;
   env.eightbit = mail_->eightbit || reader.eightbit();
+  env.spam_tagged = spam_tagged_;
+  spam_tagged_ = false;
   std::string qid;
   Status st = co_await ctx_.queue->Accept(std::move(env), body, &qid);
   if (!st.ok()) {

@@ -47,6 +47,9 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   void DoEhlo(std::string_view args, bool extended);
   void DoMail(std::string_view args);
   void DoRcpt(std::string_view args);
+  bool ListedRecipient(const config::DomainConfig& domain, const RcptParams& r) const;
+  // After DoRcpt for a domain with recipient_verification: callout: the verdict, and the reply.
+  boost::asio::awaitable<void> VerifyRcpt();
   boost::asio::awaitable<void> DoData();
   // DoData's steps (each replies itself when it refuses the message).
   boost::asio::awaitable<bool> ReceiveData(const std::string& id, DataReader& reader,
@@ -88,6 +91,8 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
   uint32_t errors_ = 0;
   std::optional<MailParams> mail_;
   std::vector<queue::RecipientState> rcpts_;
+  std::optional<queue::RecipientState> pending_rcpt_;  // waiting for VerifyRcpt
+  bool spam_tagged_ = false;                           // this message's verdict was kTag
   uint32_t messages_ = 0;
 };
 

@@ -32,6 +32,8 @@ struct Envelope {
   std::string last_error;
   bool held = false;
   bool delay_warned = false;
+  // The filters tagged it as spam: never a DSN for it (no backscatter), failures are dropped.
+  bool spam_tagged = false;
 
   bool HasPending() const {
     for (const auto& r : recipients)

@@ -85,8 +85,9 @@ std::string EncodeEnvelope(const Envelope& e) {
   PutVarint(out, e.size);
   PutString(out, e.client_ip);
   PutString(out, e.helo);
-  uint64_t flags =
-      (e.smtputf8 ? 1 : 0) | (e.eightbit ? 2 : 0) | (e.held ? 4 : 0) | (e.delay_warned ? 8 : 0);
+  // Flag bits only ever get added: a record written before a bit existed decodes it as false.
+  uint64_t flags = (e.smtputf8 ? 1 : 0) | (e.eightbit ? 2 : 0) | (e.held ? 4 : 0) |
+                   (e.delay_warned ? 8 : 0) | (e.spam_tagged ? 16 : 0);
   PutVarint(out, flags);
   PutVarint(out, e.attempts);
   PutVarint(out, ZigZag(e.next_attempt_ms));
@@ -124,6 +125,7 @@ std::optional<Envelope> DecodeEnvelope(std::string_view data) {
   e.eightbit = flags & 2;
   e.held = flags & 4;
   e.delay_warned = flags & 8;
+  e.spam_tagged = flags & 16;
   e.attempts = static_cast<uint32_t>(v);
   if (!r.Varint(&v)) return std::nullopt;
   e.next_attempt_ms = UnZigZag(v);

@@ -473,9 +473,12 @@ asio::awaitable<void> RelayQueue::SendDsn(std::string id, std::vector<DsnRecipie
   auto it = messages_.find(id);
   if (it == messages_.end()) co_return;
   const std::string sender = it->second.env.sender;
+  const bool spam_tagged = it->second.env.spam_tagged;
   bool sent = false;
   if (sender.empty()) {
     log::Info("dsn_skipped").kv("id", id).kv("reason", "null sender");
+  } else if (spam_tagged) {  // no backscatter: logged and dropped
+    log::Info("dsn_skipped").kv("id", id).kv("reason", "spam-tagged").kv("to", sender);
   } else if (!rcpts.empty()) {
     std::shared_ptr<const std::string> body = it->second.body;
     if (!body) {
@@ -518,7 +521,7 @@ asio::awaitable<void> RelayQueue::SendDsn(std::string id, std::vector<DsnRecipie
   if (it == messages_.end()) co_return;
   if (delayed) co_return;
   --it->second.inflight;
-  if (!sent && !sender.empty()) {
+  if (!sent && !sender.empty() && !spam_tagged) {
     // Could not queue the DSN (disk): keep the message, try the bounce again later.
     store_.Update(it->second.env, true, nullptr);
     co_return;
@@ -628,7 +631,7 @@ asio::awaitable<void> RelayQueue::Sweep() {
     if (age >= config_->queue.max_age.count()) {
       expire.push_back(id);
     } else if (config_->queue.delay_warning && !e.env.delay_warned && !e.env.sender.empty() &&
-               age >= config_->queue.delay_warning->count()) {
+               !e.env.spam_tagged && age >= config_->queue.delay_warning->count()) {
       warn.push_back(id);
     }
   }

@@ -74,6 +74,11 @@ class RelayQueue {
   void SetObserver(QueueObserver* observer) { observer_ = observer; }
 
   size_t size() const { return messages_.size(); }
+  // True while deliveries to `domain` fail and it is probed (recipient callouts then skip it).
+  bool DomainDown(const std::string& domain) const {
+    auto it = domains_.find(domain);
+    return it != domains_.end() && !it->second.up;
+  }
   const RelayStats& stats() const { return stats_; }
 
   // --- Admin API (same io_context thread). Listing never reads bodies.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <string>
 
 #include "routing/outbound_message.h"
@@ -17,6 +18,17 @@ class Destination {
   virtual boost::asio::awaitable<DeliveryResult> Deliver(const OutboundMessage& msg) = 0;
   // Health probe: connect + EHLO + QUIT on each destination in order until one answers.
   virtual boost::asio::awaitable<ProbeResult> Probe() = 0;
+  // Recipient callout: on the first destination that answers, EHLO, MAIL FROM:<>,
+  // RCPT TO:<address>, QUIT, on a fresh connection; `timeout` bounds each connect and
+  // command. The default (destinations that cannot tell, e.g. by MX) answers nothing.
+  virtual boost::asio::awaitable<VerifyResult> Verify(const std::string& address,
+                                                      std::chrono::milliseconds timeout) {
+    (void)address;
+    (void)timeout;
+    VerifyResult r;
+    r.error = "recipient verification not supported";
+    co_return r;
+  }
   // Closes idle pooled connections (shutdown).
   virtual void Close() = 0;
 };

@@ -41,6 +41,14 @@ struct DeliveryResult {
   bool tls = false;   // the transaction ran over TLS
 };
 
+// Outcome of a recipient callout (MAIL FROM:<> + RCPT, no DATA).
+struct VerifyResult {
+  bool answered = false;    // a destination answered the RCPT: `reply` is its answer
+  SmtpReply reply;          // RCPT reply; else the last MAIL/connect failure (code 0: none)
+  std::string destination;  // the destination that answered ("host:port")
+  std::string error;        // when !answered: why, for logs
+};
+
 struct ProbeResult {
   bool up = false;
   std::string destination;  // first destination that answered

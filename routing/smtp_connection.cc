@@ -509,6 +509,14 @@ asio::awaitable<SmtpConnection::IoStatus> SmtpConnection::SendBody(std::string_v
   co_return st;
 }
 
+asio::awaitable<SmtpReply> SmtpConnection::Verify(const std::string& address, SmtpReply* mail) {
+  *mail = co_await Command("MAIL FROM:<>\r\n");
+  if (!mail->positive()) co_return SmtpReply{};
+  wbuf_.assign("RCPT TO:<").append(address).append(">\r\n");
+  SmtpReply rcpt = co_await Command(wbuf_);
+  co_return rcpt;
+}
+
 asio::awaitable<void> SmtpConnection::Quit() {
   if (closed_) co_return;
   if (usable_) {

@@ -73,6 +73,10 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
   // Leaves the session reset and reusable when usable() stays true.
   boost::asio::awaitable<TransactionResult> Send(const OutboundMessage& msg);
 
+  // Recipient callout on an open session: MAIL FROM:<> then RCPT TO:<address>, no DATA.
+  // Returns the RCPT reply; when MAIL is not accepted, code 0 and `mail` holds its reply.
+  boost::asio::awaitable<SmtpReply> Verify(const std::string& address, SmtpReply* mail);
+
   // Sends QUIT, waits briefly for the reply, closes. Safe on a broken connection.
   boost::asio::awaitable<void> Quit();
   // Closes the socket now (no QUIT).

@@ -2,6 +2,7 @@
 // Fails by result: unreachable destinations give reached=false with the reasons; never throws.
 #include "routing/smtp_destination.h"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -283,6 +284,46 @@ asio::awaitable<ProbeResult> SmtpDestination::Probe() {
   }
   if (targets_.empty()) pr.error = "no destinations configured";
   co_return pr;
+}
+
+asio::awaitable<VerifyResult> SmtpDestination::Verify(const std::string& address,
+                                                      std::chrono::milliseconds timeout) {
+  VerifyResult vr;
+  auto opts = std::make_shared<SmtpClientOptions>(*opts_);
+  opts->connect_timeout = std::min(opts->connect_timeout, config::Duration(timeout));
+  opts->command_timeout = std::min(opts->command_timeout, config::Duration(timeout));
+  for (Target& t : targets_) {
+    std::shared_ptr<const Endpoints> eps = co_await Resolve(t);
+    if (eps->addrs.empty()) AppendError(vr.error, eps->error);
+    for (size_t i = 0; i < eps->addrs.size(); ++i) {
+      auto conn = SmtpConnection::Create(ex_, opts);
+      OpenResult open = co_await conn->Open(eps->addrs[i], t.dest.host);
+      if (!open.ok) {
+        AppendError(vr.error, eps->keys[i] + ": " + open.error);
+        vr.reply = open.reply;
+        continue;
+      }
+      SmtpReply mail;
+      SmtpReply rcpt = co_await conn->Verify(address, &mail);
+      co_await conn->Quit();
+      if (rcpt.code == 0) {  // MAIL refused or the connection lost: try the next one
+        vr.reply = mail.code != 0 ? mail : rcpt;
+        AppendError(vr.error,
+                    eps->keys[i] + ": " +
+                        (mail.positive() || mail.code == 0
+                             ? "RCPT: " + rcpt.text
+                             : "MAIL FROM:<>: " + std::to_string(mail.code) + " " + mail.text));
+        continue;
+      }
+      vr.answered = true;
+      vr.reply = std::move(rcpt);
+      vr.destination = t.label;
+      vr.error.clear();
+      co_return vr;
+    }
+  }
+  if (targets_.empty()) vr.error = "no destinations configured";
+  co_return vr;
 }
 
 }  // namespace sw::routing

@@ -39,6 +39,8 @@ class SmtpDestination : public Destination {
 
   boost::asio::awaitable<DeliveryResult> Deliver(const OutboundMessage& msg) override;
   boost::asio::awaitable<ProbeResult> Probe() override;
+  boost::asio::awaitable<VerifyResult> Verify(const std::string& address,
+                                              std::chrono::milliseconds timeout) override;
   void Close() override;
 
   // Include routing/connection_pool.h to use it (tests, metrics).

@@ -804,6 +804,43 @@ TEST(ConfigLoader, UsageRetentionAndFlushIntervalRanges) {
             "t.yaml:2:19: `usage.flush_interval`: expected 1s to 1h, got `61m`");
 }
 
+TEST(ConfigLoader, CalloutDefaultsAndValues) {
+  Config d = Load(kDomain);
+  EXPECT_EQ(d.callout.valid_for, hours(24 * 30));
+  EXPECT_EQ(d.callout.invalid_for, hours(1));
+  EXPECT_EQ(d.callout.max_entries, 100000u);
+  EXPECT_EQ(d.callout.max_concurrent, 4u);
+  EXPECT_EQ(d.callout.timeout, seconds(10));
+  EXPECT_EQ(d.domains.at("example.com").recipient_verification, RecipientVerification::kOff);
+  Config c = Load(
+      "callout: {valid_for: 7d, invalid_for: 10m, max_entries: 50, max_concurrent: 2, "
+      "timeout: 3s}\ndomains:\n  a.example: {destinations: [mx.a.example], "
+      "recipient_verification: callout}\n  b.example: {destinations: [mx.b.example], "
+      "recipient_verification: \"off\"}\n");
+  EXPECT_EQ(c.callout.valid_for, hours(24 * 7));
+  EXPECT_EQ(c.callout.invalid_for, minutes(10));
+  EXPECT_EQ(c.callout.max_entries, 50u);
+  EXPECT_EQ(c.callout.max_concurrent, 2u);
+  EXPECT_EQ(c.callout.timeout, seconds(3));
+  EXPECT_EQ(c.domains.at("a.example").recipient_verification, RecipientVerification::kCallout);
+  EXPECT_EQ(c.domains.at("b.example").recipient_verification, RecipientVerification::kOff);
+}
+
+TEST(ConfigLoader, CalloutBadValuesAreErrors) {
+  EXPECT_EQ(OneProblem("callout:\n  timeout: 0s\n"),
+            "t.yaml:2:12: `callout.timeout` must be longer than 0");
+  EXPECT_EQ(OneProblem("callout:\n  max_concurrent: 0\n"),
+            "t.yaml:2:19: `callout.max_concurrent`: expected a whole number from 1 to 1000, "
+            "got `0`");
+  EXPECT_EQ(OneProblem("callout:\n  max_entries: -1\n").find("t.yaml:2:16: `callout.max_entries`"),
+            0u);
+  EXPECT_EQ(OneProblem("callout:\n  valid: 30d\n"), "t.yaml:2:3: unknown key `callout.valid`");
+  EXPECT_EQ(OneProblem(std::string(kDomain) + "    recipient_verification: callot\n")
+                .find("t.yaml:4:29: `domains.example.com.recipient_verification`: expected one "
+                      "of off, callout, got `callot`"),
+            0u);
+}
+
 TEST(ConfigLoader, SummarizeListsListenQueueAndDomains) {
   Config c = Load(
       "server: {listen: [\"127.0.0.1:2525\"]}\nqueue: {path: ./q}\ndomains:\n"

@@ -77,6 +77,8 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
       << "    tls: " << d.tls << "\n";
     if (!d.recipients.empty()) y << "    recipients: " << QuotedList(d.recipients) << "\n";
     if (!d.spam.empty()) y << "    spam: " << d.spam << "\n";
+    if (!d.recipient_verification.empty())
+      y << "    recipient_verification: " << d.recipient_verification << "\n";
   }
   if (!o.filters_yaml.empty()) y << o.filters_yaml;
   if (!o.extra_yaml.empty()) y << o.extra_yaml;

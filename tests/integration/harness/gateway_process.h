@@ -23,6 +23,7 @@ struct DomainSpec {
   std::string tls = "opportunistic";      // towards destinations
   bool filtering = false;                 // SpamWeeder Premium (filter tests)
   std::string spam = "";                  // flow map, e.g. "{tag_score: 5}"; empty: the defaults
+  std::string recipient_verification = "";  // "off" | "callout"; empty: not written (off)
 };
 
 // Everything the tests vary; defaults are fast and roomy (SPEC section 3 keys only).
