@@ -114,7 +114,7 @@ Status AlertEngine::Start(std::shared_ptr<const config::Config> config,
   SetTenants(std::move(tenants));
   Status st = store_.ScanPrefix("s/", [&](const std::string& key, const std::string& text) {
     auto t = std::make_unique<Tracked>();
-    if (ParseState(text, &t->s)) {
+    if (ParseState(text, &t->s) && t->s.down_since_ms != 0) {  // open outages only
       t->timer = std::make_unique<asio::steady_timer>(io_);
       tracked_[key.substr(2)] = std::move(t);
     }
@@ -205,8 +205,10 @@ void AlertEngine::Deferred(const std::string& domain) {
 void AlertEngine::Reconcile() {
   Post([this] {
     int64_t now = NowMs();
-    for (auto& [name, t] : tracked_)
-      if (t->s.down_since_ms != 0 && !t->queue_down) OnUp(name, now, "", queue::Backlog{});
+    std::vector<std::string> ended;  // OnUp may untrack: no iterator kept across it
+    for (const auto& [name, t] : tracked_)
+      if (t->s.down_since_ms != 0 && !t->queue_down) ended.push_back(name);
+    for (const auto& name : ended) OnUp(name, now, "", queue::Backlog{});
   });
 }
 
@@ -221,22 +223,37 @@ std::string AlertEngine::ResellerOfDomain(const std::string& domain) const {
   return c == tenants->customers.end() || c->second.reseller.empty() ? "-" : c->second.reseller;
 }
 
-void AlertEngine::CountDown() {
-  std::map<std::string, uint64_t> counts;
-  for (const auto& [name, t] : tracked_)
-    if (t->queue_down) ++counts[ResellerOfDomain(name)];
+// The gauge follows each transition (O(1)); a reseller back at 0 keeps its series.
+void AlertEngine::CountDown(const std::string& domain, bool down) {
+  std::string reseller = ResellerOfDomain(domain);
   std::lock_guard lock(mu_);
-  for (auto& [r, n] : down_per_reseller_) n = 0;  // a reseller back to 0 keeps its series
-  for (const auto& [r, n] : counts) down_per_reseller_[r] = n;
+  uint64_t& n = down_per_reseller_[reseller];
+  if (down)
+    ++n;
+  else if (n > 0)
+    --n;
 }
 
+// Domains are tracked while something is open about them (an outage, a pending `up`); their
+// persisted state is read back when they come up again, so the map stays small.
 AlertEngine::Tracked& AlertEngine::Track(const std::string& domain) {
   auto& p = tracked_[domain];
   if (!p) {
     p = std::make_unique<Tracked>();
     p->timer = std::make_unique<asio::steady_timer>(io_);
+    std::string text;
+    if (store_.Get(StateKey(domain), &text).ok()) ParseState(text, &p->s);
   }
   return *p;
+}
+
+void AlertEngine::Untrack(const std::string& domain) {
+  auto it = tracked_.find(domain);
+  if (it == tracked_.end()) return;
+  const Tracked& t = *it->second;
+  if (t.queue_down || t.up_pending || t.s.down_since_ms != 0) return;
+  it->second->timer->cancel();
+  tracked_.erase(it);
 }
 
 bool AlertEngine::SaveState(const std::string& domain, Tracked& t, control::ChangeSet cs) {
@@ -267,10 +284,10 @@ void AlertEngine::OpenPeriod(Tracked& t, const std::string& domain, const std::s
 void AlertEngine::OnDown(const std::string& domain, int64_t at_ms, const std::string& error,
                          const queue::Backlog& backlog, bool restored) {
   Tracked& t = Track(domain);
+  if (!t.queue_down) CountDown(domain, true);
   t.queue_down = true;
   t.backlog = backlog;
   if (!error.empty()) t.s.error = error;
-  CountDown();
   if (t.up_pending) {
     // Down again before the `up` went out: the same outage goes on (flap damping).
     t.up_pending = false;
@@ -294,21 +311,21 @@ void AlertEngine::OnDown(const std::string& domain, int64_t at_ms, const std::st
 void AlertEngine::OnUp(const std::string& domain, int64_t at_ms, const std::string& relay,
                        const queue::Backlog& backlog) {
   Tracked& t = Track(domain);
+  if (t.queue_down) CountDown(domain, false);
   t.queue_down = false;
   t.backlog = backlog;
-  CountDown();
   control::ChangeSet cs;
   OpenPeriod(t, domain, "up", at_ms, relay, &cs);
   if (t.s.down_since_ms == 0) {
     SaveState(domain, t, std::move(cs));
-    return;
+    return Untrack(domain);
   }
   if (!t.s.down_sent) {
     // Shorter than the grace: no alert, the outage is over.
     t.s.down_since_ms = 0;
     t.timer->cancel();
     SaveState(domain, t, std::move(cs));
-    return;
+    return Untrack(domain);
   }
   SaveState(domain, t, std::move(cs));
   t.up_pending = true;
@@ -387,6 +404,7 @@ void AlertEngine::EmitUp(const std::string& domain) {
   t.timer->cancel();
   t.s = DomainAlertState{0, false, 0, 0, NowMs(), "", t.s.period_from_ms, t.s.period_state};
   SaveState(domain, t, {});
+  Untrack(domain);
 }
 
 // ---- Events ---------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ class AlertEngine : public queue::QueueObserver {
 
   // Outage state machine (engine thread).
   Tracked& Track(const std::string& domain);
+  void Untrack(const std::string& domain);
   void OnDown(const std::string& domain, int64_t at_ms, const std::string& error,
               const queue::Backlog& backlog, bool restored);
   void OnUp(const std::string& domain, int64_t at_ms, const std::string& relay,
@@ -108,7 +109,7 @@ class AlertEngine : public queue::QueueObserver {
   std::optional<http::HttpRequest> WebhookRequest(const AlertEvent& e, const Delivery& d);
   std::optional<AlertEvent> LoadEvent(const std::string& id);
   void ArmUsage();
-  void CountDown();  // domains down per reseller, for the gauge
+  void CountDown(const std::string& domain, bool down);  // the per-reseller gauge
   std::string ResellerOfDomain(const std::string& domain) const;
 
   control::ControlStore& store_;

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "alerts/alert_event.h"
 #include "common/json_text.h"
 #include "common/log.h"
 
@@ -137,6 +138,21 @@ void UsageRecorder::Prune(uint32_t retention_days, int64_t now_ms) {
   if (st.ok())
     st = store_.ScanPrefix("k/", [&](const std::string& key, const std::string&) {
       if (key.compare(2, 8, cutoff.substr(0, 8)) < 0) cs.deletes.push_back(key);
+      return true;
+    });
+  // Alert events and closed status periods age out with the usage rows.
+  int64_t cutoff_ms = now_ms - int64_t{retention_days} * 86400000;
+  if (st.ok())
+    st = store_.ScanPrefix("a/", [&](const std::string& key, const std::string& text) {
+      AlertEvent e;
+      if (ParseEvent(text, &e) && e.at_ms < cutoff_ms) cs.deletes.push_back(key);
+      return true;
+    });
+  if (st.ok())
+    st = store_.ScanPrefix("h/", [&](const std::string& key, const std::string& text) {
+      StatusPeriod p;
+      if (ParsePeriod(text, &p) && p.until_ms != 0 && p.until_ms < cutoff_ms)
+        cs.deletes.push_back(key);
       return true;
     });
   if (st.ok() && !cs.empty()) st = store_.Commit(cs);

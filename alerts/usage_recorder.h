@@ -23,7 +23,8 @@ class UsageRecorder {
  public:
   UsageRecorder(control::ControlStore& store, std::string node);
   // Adds `counts` (plus anything a failed flush kept) to the stored rows, updates today's
-  // census, and once a day drops rows older than usage.retention_days.
+  // census, and once a day drops rows (and alert events, closed status periods) older than
+  // usage.retention_days.
   void Flush(std::map<std::pair<std::string, std::string>, usage::Counts> counts,
              const config::Config& config, const control::TenantSnapshot& tenants, int64_t now_ms);
 

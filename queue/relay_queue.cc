@@ -210,8 +210,12 @@ void RelayQueue::ScheduleAllPending(const std::string& id, int64_t when_ms) {
   for (const auto& d : doms) Schedule(id, d, when_ms);
 }
 
-void RelayQueue::Unschedule(const std::string& id) {
-  for (auto& [name, d] : domains_) d.ready.erase(id);
+// Only the message's own recipient domains can hold it (O(recipients), not O(domains)).
+void RelayQueue::Unschedule(const Envelope& env) {
+  for (const auto& r : env.recipients) {
+    auto d = domains_.find(r.domain);
+    if (d != domains_.end()) d->second.ready.erase(env.id);
+  }
 }
 
 // Puts (id, domain) in the domain's ready set now, or on the timer list for later.
@@ -463,7 +467,7 @@ void RelayQueue::FailRecipients(const std::string& id, const std::vector<size_t>
     rcpts.push_back(
         {r.address, status.empty() ? StatusOf(r.last_reply, true) : status, r.last_reply, ""});
   }
-  if (!it->second.env.HasPending()) Unschedule(id);
+  if (!it->second.env.HasPending()) Unschedule(it->second.env);
   ++it->second.inflight;  // keeps the message until the DSN is queued
   asio::co_spawn(io_, SendDsn(id, std::move(rcpts), false), asio::detached);
 }
@@ -537,8 +541,8 @@ void RelayQueue::Finish(const std::string& id) {
   auto it = messages_.find(id);
   if (it == messages_.end()) return;
   DropBody(it->second);
+  Unschedule(it->second.env);
   messages_.erase(it);
-  Unschedule(id);
   store_.Remove(id, nullptr);
 }
 

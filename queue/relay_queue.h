@@ -139,7 +139,7 @@ class RelayQueue {
   void Finish(const std::string& id);
   void MarkDown(DomainState& d, const std::string& id, const std::string& reason);
   void MarkUp(DomainState& d, const std::string& relay);
-  void Unschedule(const std::string& id);
+  void Unschedule(const Envelope& env);
   void ScheduleAllPending(const std::string& id, int64_t when_ms);
   // Fails the given recipients (index into env.recipients) and queues one DSN for them.
   void FailRecipients(const std::string& id, const std::vector<size_t>& which,

@@ -85,7 +85,7 @@ asio::awaitable<Status> RelayQueue::Act(const std::string& id, QueueAction actio
     case QueueAction::kHold: {
       if (e.env.held) co_return Status::Ok();
       e.env.held = true;
-      Unschedule(id);
+      Unschedule(e.env);
       Envelope copy = e.env;
       Status st = co_await AwaitStore([&](QueueStore::Done d) { store_.Update(copy, true, d); });
       log::Info("held").kv("id", id);
