@@ -193,9 +193,9 @@ struct SmsConfig {
 };
 
 struct AlertsConfig {
-  Duration grace = std::chrono::minutes(5);    // down this long before `down`; flap damping
-  Duration repeat = std::chrono::hours(24);    // `still_down` period
-  Duration retry_for = std::chrono::hours(24);  // an undelivered alert is dropped after this
+  Duration grace = std::chrono::minutes(5);       // down this long before `down`; flap damping
+  Duration repeat = std::chrono::hours(24);       // `still_down` period
+  Duration retry_for = std::chrono::hours(24);    // an undelivered alert is dropped after this
   Duration retry_min = std::chrono::seconds(10);  // first retry; doubles up to retry_max
   Duration retry_max = std::chrono::minutes(10);
   // Extension: an `up` waits until the domain's backlog drained, at most this long, so it can

@@ -18,11 +18,11 @@ namespace sw::it {
 
 struct DomainSpec {
   std::string name;
-  std::vector<std::string> destinations;  // e.g. "[127.0.0.1]:2526"
-  std::vector<std::string> recipients;    // empty: any address
-  std::string tls = "opportunistic";      // towards destinations
-  bool filtering = false;                 // SpamWeeder Premium (filter tests)
-  std::string spam = "";                  // flow map, e.g. "{tag_score: 5}"; empty: the defaults
+  std::vector<std::string> destinations;    // e.g. "[127.0.0.1]:2526"
+  std::vector<std::string> recipients;      // empty: any address
+  std::string tls = "opportunistic";        // towards destinations
+  bool filtering = false;                   // SpamWeeder Premium (filter tests)
+  std::string spam = "";                    // flow map, e.g. "{tag_score: 5}"; empty: the defaults
   std::string recipient_verification = "";  // "off" | "callout"; empty: not written (off)
 };
 
