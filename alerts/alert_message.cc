@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "common/header_text.h"
+#include "common/html_text.h"
 #include "common/json_text.h"
 
 namespace sw::alerts {
@@ -68,31 +69,7 @@ std::string DisplayName(const std::string& raw) {
   return q + "\"";
 }
 
-std::string Html(const std::string& s) {
-  std::string out;
-  for (char c : json_text::ValidUtf8(s)) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string Html(const std::string& s) { return HtmlEscape(s); }
 
 std::string Duration(int64_t ms) {
   int64_t m = ms / 60000;

@@ -6,13 +6,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/html_text.h"
 #include "qa/scan_output.h"
 #include "qa/scan_stats.h"
 
 namespace sw::qa {
 
-// & < > " ' -> entities; invalid UTF-8 bytes and control characters -> U+FFFD.
-std::string HtmlEscape(std::string_view s);
+using sw::HtmlEscape;  // common/html_text.h
 
 struct ReportInfo {
   PolicyInfo policy;
