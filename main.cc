@@ -14,6 +14,7 @@
 #include "admin/provision_cli.h"
 #include "admin/queue_cli.h"
 #include "config/config.h"
+#include "filters/clamav_worker_main.h"
 #include "gateway/daemon.h"
 #include "qa/scan_command.h"
 #include "qa/train_command.h"
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
               << curl_version() << ", libclamav " << cl_retver() << "\n";
     return 0;
   }
+  // Internal: started by the gateway itself for sandboxed ClamAV scanning (fd 3 is its socket).
+  if (cmd == "clamav-worker") return sw::filters::ClamavWorkerMain({args.begin() + 1, args.end()});
   std::string path;
   if (cmd == "serve") {
     if (!ConfigArg(args, &path)) return Usage();

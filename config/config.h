@@ -110,16 +110,23 @@ struct RspamdConfig {
   uint32_t max_connections = 32;
 };
 
+// Where libclamav runs: in sandboxed worker processes (default), or in the gateway process.
+enum class ClamavIsolation { kProcess, kInProcess };
+
 struct ClamavConfig {
   std::string database = "/var/lib/clamav";
   OnFailure on_failure = OnFailure::kTempfail;
   // Extensions: where libclamav unpacks MIME parts and archives (tmpfs is ~2x faster),
   // the deadline of one scan, how often the database is checked for changes, and the
-  // number of scanner threads (0: one per core).
+  // number of concurrent scans: worker processes, or threads in process (0: one per core).
   std::string temp_dir = "/tmp";
   Duration timeout = std::chrono::seconds(60);
   Duration reload_interval = std::chrono::seconds(60);
   uint32_t threads = 0;
+  // Extension (issue 13): libclamav in pre-forked, sandboxed worker processes, each limited to
+  // `worker_memory` of address space (0: unlimited).
+  ClamavIsolation isolation = ClamavIsolation::kProcess;
+  uint64_t worker_memory = 4ULL << 30;
 };
 
 struct FiltersConfig {

@@ -361,7 +361,9 @@ class Loader : private YamlReader {
           }
         });
       } else if (e.key == "clamav") {
-        ForEach(e, {"database", "on_failure", "temp_dir", "timeout", "reload_interval", "threads"},
+        ForEach(e,
+                {"database", "on_failure", "temp_dir", "timeout", "reload_interval", "threads",
+                 "isolation", "worker_memory"},
                 [&](const Entry& c) {
                   if (c.key == "database") {
                     ReadString(c, filters.clamav.database, false);
@@ -375,6 +377,12 @@ class Loader : private YamlReader {
                     ReadDuration(c, filters.clamav.reload_interval, false);
                   } else if (c.key == "threads") {
                     ReadUint32(c, filters.clamav.threads, 0, 256);
+                  } else if (c.key == "isolation") {
+                    ReadChoice<ClamavIsolation>(c, filters.clamav.isolation,
+                                                {{"process", ClamavIsolation::kProcess},
+                                                 {"in_process", ClamavIsolation::kInProcess}});
+                  } else if (c.key == "worker_memory") {
+                    ReadSize(c, filters.clamav.worker_memory, true);
                   }
                 });
       }

@@ -159,7 +159,7 @@ uint64_t ClamavEngine::generation() const {
   return generation_;
 }
 
-ClamavScan ClamavEngine::Scan(const std::string& data) const {
+ClamavScan ClamavEngine::Scan(std::string_view data) const {
   ClamavScan out;
   std::shared_ptr<cl_engine> engine = Current();
   cl_fmap_t* map = cl_fmap_open_memory(data.data(), data.size());

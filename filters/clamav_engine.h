@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "filters/virus_scanner.h"
+
 struct cl_engine;
 
 namespace sw::filters {
@@ -21,35 +23,32 @@ struct ClamavOptions {
   std::chrono::milliseconds reload_interval{60000};
 };
 
-struct ClamavScan {
-  bool ok = false;    // scanned (clean or infected)
-  std::string virus;  // empty when clean
-  std::string error;  // when !ok
-};
-
-class ClamavEngine {
+// libclamav in this process (filters.clamav.isolation: thread), and the engine each sandboxed
+// worker process holds (ClamavWorkerPool).
+class ClamavEngine : public VirusScanner {
  public:
   // Loads and compiles the database now (this can take seconds with a full signature set).
   // Null with `error` set when the database is missing, holds no signatures or fails to
   // load, or when the temp dir is not a writable directory.
   static std::unique_ptr<ClamavEngine> Open(const ClamavOptions& options, std::string* error);
-  ~ClamavEngine();
+  ~ClamavEngine() override;
   ClamavEngine(const ClamavEngine&) = delete;
   ClamavEngine& operator=(const ClamavEngine&) = delete;
 
   // Scans one message from memory with mail parsing and archive unpacking on. Thread-safe;
   // a reload never disturbs a scan in progress (it keeps its engine alive).
-  ClamavScan Scan(const std::string& data) const;
+  ClamavScan Scan(std::string_view data) const;
+  ClamavScan Scan(std::string_view data, std::string_view) override { return Scan(data); }
 
   // Starts the background thread that checks the database every reload_interval and swaps
   // in a new engine when its files changed. Stop() (or the destructor) ends it.
   void StartReloading();
-  void Stop();
+  void Stop() override;
   // One check now, on the calling thread: true when a changed database was loaded.
   bool ReloadIfChanged();
 
-  unsigned signatures() const;
-  uint64_t generation() const;  // 1 after Open, +1 per successful reload
+  unsigned signatures() const override;
+  uint64_t generation() const override;  // 1 after Open, +1 per successful reload
 
   // A snapshot of the database files (names, sizes, mtimes); equal means unchanged.
   static std::string Fingerprint(const std::string& database);

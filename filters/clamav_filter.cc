@@ -1,4 +1,5 @@
-// Owns the ClamAV scanner: one message -> libclamav on a worker pool -> FilterResult.
+// Owns the ClamAV filter: one message -> a VirusScanner (sandboxed workers or in process) on a
+// thread pool -> FilterResult.
 // Fails by value: a scan error gives kFailed; the pipeline's deadline gives kTimeout.
 #include "filters/clamav_filter.h"
 
@@ -17,13 +18,13 @@ size_t PoolSize(uint32_t threads) {
 }
 }  // namespace
 
-ClamavFilter::ClamavFilter(std::unique_ptr<ClamavEngine> engine, uint32_t threads)
-    : engine_(std::move(engine)), pool_(PoolSize(threads)) {}
+ClamavFilter::ClamavFilter(std::unique_ptr<VirusScanner> scanner, uint32_t threads)
+    : scanner_(std::move(scanner)), pool_(PoolSize(threads)) {}
 
 ClamavFilter::~ClamavFilter() { Stop(); }
 
 void ClamavFilter::Stop() {
-  engine_->Stop();
+  scanner_->Stop();
   pool_.stop();
   pool_.join();
 }
@@ -34,12 +35,12 @@ FilterSettings ClamavFilter::Settings(const config::FiltersConfig& config) const
 
 boost::asio::awaitable<FilterResult> ClamavFilter::Scan(const ScanRequest& request) {
   std::shared_ptr<const std::string> body = request.body;
-  ClamavEngine* engine = engine_.get();
+  VirusScanner* scanner = scanner_.get();
   boost::asio::thread_pool* pool = &pool_;
-  auto start = [pool, body, engine](Completer<FilterResult> complete) {
-    boost::asio::post(*pool, [complete, body, engine] {
+  auto start = [pool, body, scanner, id = request.id](Completer<FilterResult> complete) {
+    boost::asio::post(*pool, [complete, body, scanner, id] {
       if (complete.done()) return;  // the wait was cancelled before we started
-      ClamavScan s = engine->Scan(*body);
+      ClamavScan s = scanner->Scan(*body, id);
       if (!s.ok) {
         complete(FilterResult::Failed("clamav", FilterOutcome::kFailed, s.error));
         return;
@@ -50,7 +51,9 @@ boost::asio::awaitable<FilterResult> ClamavFilter::Scan(const ScanRequest& reque
       complete(std::move(r));
     });
   };
-  auto on_cancel = [] {};  // a running libclamav scan cannot be interrupted; its result is dropped
+  // A running scan cannot be interrupted; its result is dropped (a sandboxed worker that overruns
+  // filters.clamav.timeout is killed and replaced).
+  auto on_cancel = [] {};
   FilterResult r = co_await AwaitExternal<FilterResult>(
       std::move(start), std::move(on_cancel),
       FilterResult::Failed("clamav", FilterOutcome::kTimeout, "cancelled (deadline)"));

@@ -1,19 +1,20 @@
-// Owns the ClamAV scanner: one message -> libclamav on a worker pool -> FilterResult.
+// Owns the ClamAV filter: one message -> a VirusScanner (sandboxed workers or in process) on a
+// thread pool -> FilterResult.
 // Fails by value: a scan error gives kFailed; the pipeline's deadline gives kTimeout.
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 
-#include "filters/clamav_engine.h"
 #include "filters/filter.h"
+#include "filters/virus_scanner.h"
 
 namespace sw::filters {
 
 class ClamavFilter : public Filter {
  public:
-  // `threads`: scanner threads (0: one per core).
-  ClamavFilter(std::unique_ptr<ClamavEngine> engine, uint32_t threads);
+  // `threads`: concurrent scans (0: one per core).
+  ClamavFilter(std::unique_ptr<VirusScanner> scanner, uint32_t threads);
   ~ClamavFilter() override;
   std::string_view name() const override { return "clamav"; }
   FilterSettings Settings(const config::FiltersConfig& config) const override;
@@ -22,10 +23,10 @@ class ClamavFilter : public Filter {
   boost::asio::awaitable<FilterResult> Scan(const ScanRequest& request) override;
   // Stops the reloader and the pool (scans not started are dropped). Idempotent.
   void Stop() override;
-  ClamavEngine& engine() { return *engine_; }
+  VirusScanner& scanner() { return *scanner_; }
 
  private:
-  std::unique_ptr<ClamavEngine> engine_;
+  std::unique_ptr<VirusScanner> scanner_;
   boost::asio::thread_pool pool_;
 };
 
