@@ -1,6 +1,7 @@
-// The ControlStore contract, run against every implementation (today the embedded RocksDB
-// store; the PostgreSQL one of SPEC section 13 joins the factory list): atomic commits,
-// deletes, key order, audit paging and filtering, durability across reopen.
+// The ControlStore contract, run against every implementation: the embedded RocksDB store in
+// control_tests, the PostgreSQL one (SPEC section 13) in control_pg_tests, built from this file
+// with SW_CONTROL_PG: atomic commits, deletes, key order, audit paging and filtering,
+// durability across reopen.
 // Fails with a GoogleTest assertion.
 #include <gtest/gtest.h>
 
@@ -8,10 +9,15 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 
+#ifdef SW_CONTROL_PG
+#include "tests/control/postgres_test_support.h"
+#else
 #include "control/rocksdb_control_store.h"
+#endif
 
 namespace sw::control {
 namespace {
@@ -25,6 +31,8 @@ struct Impl {
   const char* name;
   StoreFactory open;
 };
+// Names the parameter in test listings (ctest's test names): stable, unlike its bytes.
+void PrintTo(const Impl& impl, std::ostream* os) { *os << impl.name; }
 
 class ControlStoreContract : public ::testing::TestWithParam<Impl> {
  protected:
@@ -201,6 +209,43 @@ TEST_P(ControlStoreContract, CommitIfAbsentHasOneWinner) {
   EXPECT_EQ(wins.load(), 1);
 }
 
+// Keys compare as bytes: upper case before lower case, ASCII before UTF-8 sequences; a prefix
+// ending in a non-ASCII byte still scans only its own keys.
+TEST_P(ControlStoreContract, KeysSortAsBytes) {
+  ChangeSet a;
+  a.puts = {{"d/\xC3\xA9t\xC3\xA9.test", "1"},
+            {"d/a.test", "2"},
+            {"d/Z.test", "3"},
+            {"d/~.test", "4"},
+            {"d/\xC3\xA9", "5"},
+            {"d/\xC3\xA9z", "6"},
+            {"d/\xC3\xAA", "7"},
+            {"d/a", "8"}};
+  ASSERT_TRUE(store_->Commit(a).ok());
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : All()) keys.push_back(k);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"d/Z.test", "d/a", "d/a.test", "d/~.test", "d/\xC3\xA9",
+                                      "d/\xC3\xA9t\xC3\xA9.test", "d/\xC3\xA9z", "d/\xC3\xAA"}));
+  keys.clear();
+  ASSERT_TRUE(store_
+                  ->ScanPrefix("d/\xC3\xA9",
+                               [&](const std::string& k, const std::string&) {
+                                 keys.push_back(k);
+                                 return true;
+                               })
+                  .ok());
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"d/\xC3\xA9", "d/\xC3\xA9t\xC3\xA9.test", "d/\xC3\xA9z"}));
+}
+
+#ifdef SW_CONTROL_PG
+INSTANTIATE_TEST_SUITE_P(
+    Stores, ControlStoreContract,
+    ::testing::Values(Impl{"PostgreSQL",
+                           [](const std::string& dir) { return pgtest::OpenForDir(dir); }}),
+    [](const ::testing::TestParamInfo<Impl>& i) { return std::string(i.param.name); });
+#else
 INSTANTIATE_TEST_SUITE_P(
     Stores, ControlStoreContract,
     ::testing::Values(Impl{"RocksDb",
@@ -209,6 +254,7 @@ INSTANTIATE_TEST_SUITE_P(
                              return RocksDbControlStore::Open(dir, &st);
                            }}),
     [](const ::testing::TestParamInfo<Impl>& i) { return std::string(i.param.name); });
+#endif
 
 }  // namespace
 }  // namespace sw::control

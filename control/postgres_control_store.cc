@@ -1,0 +1,218 @@
+// Owns the PostgreSQL ControlStore (SPEC section 13): records and audit rows in one database
+// shared by every node, each commit one transaction, the schema migrated at Open. Fails by
+// Status (server lost or unreachable -> kUnavailable, then reconnects on the next call).
+#include "control/postgres_control_store.h"
+
+#include <pqxx/pqxx>
+
+#include "common/log.h"
+#include "control/postgres_schema.h"
+
+namespace sw::control {
+
+// One server connection with the store's statements prepared on it.
+struct PostgresControlStore::Conn {
+  explicit Conn(const std::string& url) : c(url) {
+    {
+      pqxx::nontransaction n(c);
+      n.exec("SET client_min_messages TO warning");
+    }
+    c.prepare("sw_get", "SELECT json FROM records WHERE key = $1");
+    c.prepare("sw_exists", "SELECT 1 FROM records WHERE key = $1");
+    c.prepare("sw_put",
+              "INSERT INTO records (key, json) VALUES ($1, $2) "
+              "ON CONFLICT (key) DO UPDATE SET json = EXCLUDED.json");
+    c.prepare("sw_del", "DELETE FROM records WHERE key = $1");
+    c.prepare("sw_audit", "INSERT INTO audit (seq, json) VALUES ($1, $2)");
+    c.prepare("sw_audit_page", "SELECT seq, json FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2");
+    c.prepare("sw_last_seq", "SELECT COALESCE(MAX(seq), 0) FROM audit");
+    // Two-key advisory lock: classid "SWg" apart from single-key locks (migrations).
+    c.prepare("sw_guard_lock", "SELECT pg_advisory_xact_lock(5461863, hashtext($1))");
+  }
+  pqxx::connection c;
+};
+
+namespace {
+
+// The least key above every key that starts with `prefix`, or "" when there is none that is
+// valid UTF-8 by a simple increment (a non-ASCII last byte): the scan then stops on the first
+// key past the prefix instead.
+std::string PrefixEnd(const std::string& prefix) {
+  if (prefix.empty()) return "";
+  auto last = static_cast<unsigned char>(prefix.back());
+  if (last >= 0x7F) return "";
+  std::string end = prefix;
+  end.back() = static_cast<char>(last + 1);
+  return end;
+}
+
+// Puts, then deletes, then audit rows: the order of the embedded store's WriteBatch.
+void ApplyChanges(pqxx::work& w, const ChangeSet& changes) {
+  for (const auto& p : changes.puts) w.exec_prepared0("sw_put", p.key, p.json);
+  for (const auto& k : changes.deletes) w.exec_prepared0("sw_del", k);
+  for (const auto& a : changes.audit)
+    w.exec_prepared0("sw_audit", static_cast<long long>(a.seq), a.json);
+}
+
+}  // namespace
+
+PostgresControlStore::PostgresControlStore(std::string url) : url_(std::move(url)) {}
+
+PostgresControlStore::~PostgresControlStore() = default;
+
+std::unique_ptr<PostgresControlStore> PostgresControlStore::Open(const std::string& url,
+                                                                 Status* error) {
+  Status st = MigratePostgres(url, nullptr);
+  if (!st.ok()) {
+    *error = st;
+    return nullptr;
+  }
+  std::unique_ptr<PostgresControlStore> store(new PostgresControlStore(url));
+  st = store->Run("connect", [](Conn&) {});
+  if (!st.ok()) {
+    *error = st;
+    return nullptr;
+  }
+  return store;
+}
+
+Status PostgresControlStore::Run(const char* what, const std::function<void(Conn&)>& fn) {
+  std::lock_guard lock(mu_);
+  for (int attempt = 0;; ++attempt) {
+    bool fresh = !conn_;
+    try {
+      if (!conn_) conn_ = std::make_unique<Conn>(PgUrlWithTimeout(url_));
+      fn(*conn_);
+      return Status::Ok();
+    } catch (const std::exception& e) {
+      bool lost = PgConnectionLost(e) || !conn_ || !conn_->c.is_open();
+      if (lost) conn_.reset();  // the next call connects afresh
+      // A connection that died while idle (server restarted) gets one more try on a new
+      // one; an in-doubt commit never does (PgConnectionLost is false for it).
+      if (lost && !fresh && attempt == 0 && PgConnectionLost(e)) continue;
+      return PgStatus(e, what);
+    }
+  }
+}
+
+Status PostgresControlStore::FetchRecords(const std::string& from, bool inclusive,
+                                          const std::string& upper, Rows* rows) {
+  std::string sql =
+      std::string("SELECT key, json FROM records WHERE key ") + (inclusive ? ">=" : ">") + " $1";
+  if (!upper.empty()) sql += " AND key < $2";
+  sql += " ORDER BY key LIMIT " + std::to_string(page_rows_);
+  return Run("scan", [&](Conn& c) {
+    rows->clear();
+    pqxx::nontransaction t(c.c);
+    pqxx::result r = upper.empty() ? t.exec_params(sql, from) : t.exec_params(sql, from, upper);
+    for (const auto& row : r)
+      rows->emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+  });
+}
+
+Status PostgresControlStore::ScanPrefix(
+    const std::string& prefix,
+    const std::function<bool(const std::string&, const std::string&)>& fn) {
+  const std::string upper = PrefixEnd(prefix);
+  const size_t page = page_rows_;
+  std::string from = prefix;
+  bool inclusive = true;
+  Rows rows;
+  for (;;) {
+    Status st = FetchRecords(from, inclusive, upper, &rows);
+    if (!st.ok()) return st;
+    for (const auto& [key, json] : rows) {
+      if (key.compare(0, prefix.size(), prefix) != 0) return Status::Ok();
+      if (!fn(key, json)) return Status::Ok();
+    }
+    if (rows.size() < page) return Status::Ok();
+    from = rows.back().first;
+    inclusive = false;
+  }
+}
+
+Status PostgresControlStore::Get(const std::string& key, std::string* json) {
+  bool found = false;
+  Status st = Run("get", [&](Conn& c) {
+    pqxx::nontransaction t(c.c);
+    pqxx::result r = t.exec_prepared("sw_get", key);
+    found = !r.empty();
+    if (found) *json = r[0][0].as<std::string>();
+  });
+  if (!st.ok()) return st;
+  return found ? Status::Ok() : Status(Status::Code::kNotFound, "no record " + key);
+}
+
+Status PostgresControlStore::Commit(const ChangeSet& changes) {
+  if (changes.empty()) return Status::Ok();
+  return Run("commit", [&](Conn& c) {
+    pqxx::work w(c.c);
+    ApplyChanges(w, changes);
+    w.commit();
+  });
+}
+
+Status PostgresControlStore::CommitIfAbsent(const std::string& guard, const ChangeSet& changes,
+                                            bool* applied) {
+  *applied = false;
+  return Run("commit_if_absent", [&](Conn& c) {
+    *applied = false;
+    pqxx::work w(c.c);
+    // Held to the transaction's end: the next statement's snapshot sees any winner's commit.
+    w.exec_prepared("sw_guard_lock", guard);
+    if (!w.exec_prepared("sw_exists", guard).empty()) return;  // rolled back by ~work
+    ApplyChanges(w, changes);
+    w.commit();
+    *applied = true;
+  });
+}
+
+Status PostgresControlStore::PutUnsynced(const std::vector<RecordPut>& puts) {
+  if (puts.empty()) return Status::Ok();
+  return Run("put_unsynced", [&](Conn& c) {
+    pqxx::work w(c.c);
+    w.exec("SET LOCAL synchronous_commit TO off");
+    for (const auto& p : puts) w.exec_prepared0("sw_put", p.key, p.json);
+    w.commit();
+  });
+}
+
+Status PostgresControlStore::ReadAudit(uint64_t after, size_t limit,
+                                       const std::function<bool(const std::string&)>& keep,
+                                       std::vector<AuditRow>* out) {
+  const size_t page = page_rows_;
+  std::vector<AuditRow> rows;
+  while (out->size() < limit) {
+    Status st = Run("read_audit", [&](Conn& c) {
+      rows.clear();
+      pqxx::nontransaction t(c.c);
+      pqxx::result r = t.exec_prepared("sw_audit_page", static_cast<long long>(after),
+                                       static_cast<long long>(page));
+      for (const auto& row : r)
+        rows.push_back({static_cast<uint64_t>(row[0].as<long long>()), row[1].as<std::string>()});
+    });
+    if (!st.ok()) return st;
+    if (!rows.empty()) after = rows.back().seq;
+    for (auto& row : rows) {
+      if (out->size() >= limit) break;
+      if (keep(row.json)) out->push_back(std::move(row));
+    }
+    if (rows.size() < page) break;
+  }
+  return Status::Ok();
+}
+
+uint64_t PostgresControlStore::LastAuditSeq() {
+  long long seq = 0;
+  Status st = Run("last_audit_seq", [&](Conn& c) {
+    pqxx::nontransaction t(c.c);
+    seq = t.exec_prepared1("sw_last_seq")[0].as<long long>();
+  });
+  if (!st.ok()) {
+    log::Error("control_store_failed").kv("op", "last_audit_seq").kv("detail", st.message());
+    return 0;
+  }
+  return static_cast<uint64_t>(seq);
+}
+
+}  // namespace sw::control

@@ -1,0 +1,63 @@
+// Owns the PostgreSQL ControlStore (SPEC section 13): records and audit rows in one database
+// shared by every node, each commit one transaction, the schema migrated at Open. Fails by
+// Status (server lost or unreachable -> kUnavailable, then reconnects on the next call).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "control/control_store.h"
+
+namespace sw::control {
+
+// Thread-safe: one connection behind a mutex, so calls run one at a time (a ScanPrefix or
+// ReadAudit holds it only while fetching a page, never while calling back). A scan pages
+// through the table (keyset pagination, page_rows() rows a query): each page is consistent,
+// the whole scan is not one snapshot. Keys and JSON must be valid UTF-8 without NUL bytes
+// (kInvalid otherwise). Commit uses the server's synchronous_commit (on by default);
+// PutUnsynced turns it off for its transaction. CommitIfAbsent holds a transaction-scoped
+// advisory lock on the guard, so it is atomic against CommitIfAbsent on any node. Audit seqs
+// are never overwritten: a seq already taken fails the commit (kInvalid), nothing applied.
+class PostgresControlStore : public ControlStore {
+ public:
+  // Connects to `url` (postgresql://user@host:port/db or key=value form), applies pending
+  // migrations; nullptr with `error` set on failure.
+  static std::unique_ptr<PostgresControlStore> Open(const std::string& url, Status* error);
+  ~PostgresControlStore() override;
+
+  Status ScanPrefix(const std::string& prefix,
+                    const std::function<bool(const std::string&, const std::string&)>& fn) override;
+  Status Get(const std::string& key, std::string* json) override;
+  Status Commit(const ChangeSet& changes) override;
+  Status CommitIfAbsent(const std::string& guard, const ChangeSet& changes, bool* applied) override;
+  Status PutUnsynced(const std::vector<RecordPut>& puts) override;
+  Status ReadAudit(uint64_t after, size_t limit,
+                   const std::function<bool(const std::string&)>& keep,
+                   std::vector<AuditRow>* out) override;
+  // 0 when the server cannot be asked (logged).
+  uint64_t LastAuditSeq() override;
+
+  size_t page_rows() const { return page_rows_; }
+  void set_page_rows(size_t n) { page_rows_ = n > 0 ? n : 1; }  // tests use small pages
+
+  struct Conn;  // the libpqxx connection (kept out of this header)
+
+ private:
+  explicit PostgresControlStore(std::string url);
+  // Runs `fn` on the connection under the mutex, connecting first when there is none; a
+  // connection found dead is replaced and `fn` run once more. Exceptions become Status.
+  Status Run(const char* what, const std::function<void(Conn&)>& fn);
+  using Rows = std::vector<std::pair<std::string, std::string>>;
+  Status FetchRecords(const std::string& from, bool inclusive, const std::string& upper,
+                      Rows* rows);
+
+  std::string url_;
+  size_t page_rows_ = 1000;
+  std::mutex mu_;
+  std::unique_ptr<Conn> conn_;  // null until connected and after a lost connection
+};
+
+}  // namespace sw::control
