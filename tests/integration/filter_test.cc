@@ -1,11 +1,17 @@
 // SpamWeeder Premium end to end: the real gateway with a real rspamd and a real libclamav
 // database (SPEC section 6). Fails with the gateway's and rspamd's logs.
+#include <signal.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/harness/gateway_process.h"
@@ -388,6 +394,93 @@ TEST_F(FilterTest, ReplacedSignatureDatabaseIsPickedUpWithoutRestart) {
       "554 5.7.1");
   EXPECT_TRUE(gw_->running());
   EXPECT_EQ(gw_->log().Count("event=started\\b"), 1u);
+}
+
+// Polls `ok` every 20 ms until it holds or `limit` passes.
+template <typename F>
+bool WaitUntil(F&& ok, Millis limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ok();
+}
+
+// Processes whose parent is `parent` (from /proc/*/stat).
+std::vector<pid_t> ChildrenOf(pid_t parent) {
+  std::vector<pid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string stat = ReadFile(e.path().string() + "/stat");
+    size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    int ppid = 0;
+    char state = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == parent &&
+        state != 'Z')
+      out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// Bytes waiting in the receive queues of `pid`'s unix sockets (ss -x: Recv-Q), -1 on error.
+long PendingBytes(pid_t pid) {
+  std::string out = ::testing::TempDir() + "/ss-" + std::to_string(getpid()) + ".txt";
+  std::string cmd = "ss -x -a -p -H > " + out + " 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) return -1;
+  long total = 0;
+  std::istringstream lines(ReadFile(out));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.find("pid=" + std::to_string(pid) + ",") == std::string::npos) continue;
+    std::istringstream f(line);
+    std::string type, state;
+    long recv_q = 0;
+    if (f >> type >> state >> recv_q) total += recv_q;
+  }
+  return total;
+}
+
+// SPEC section 6 (extension, issue 13): libclamav runs in sandboxed worker processes. A worker
+// killed in the middle of a scan costs that one message (451, the clamav on_failure), the
+// gateway keeps running, and the next message is scanned by a replacement (554 again).
+TEST_F(FilterTest, ClamavWorkerKilledDuringAScanTempfailsThatMessageOnly) {
+  ASSERT_TRUE(StartFiltering());
+  ASSERT_TRUE(gw_->log().WaitFor("event=clamav_workers_started\\b", 10s));
+  std::vector<pid_t> supervisors = ChildrenOf(gw_->process().pid());
+  ASSERT_EQ(supervisors.size(), 1u) << "one clamav-worker supervisor";
+  std::vector<pid_t> workers;
+  ASSERT_TRUE(WaitUntil([&] { return (workers = ChildrenOf(supervisors[0])).size() == 2; }, 10s));
+  for (pid_t w : workers) ASSERT_EQ(kill(w, SIGSTOP), 0);
+  std::string eicar =
+      MailWithAttachment("kill-1", "eicar.com", "application/octet-stream", EicarBytes());
+  SendResult during;
+  std::thread t([&] { during = Send("user@example.com", eicar); });
+  // The message has reached a (stopped) worker's socket: the kill lands during its scan.
+  bool sent = WaitUntil(
+      [&] {
+        long n = 0;
+        for (pid_t w : workers) n += std::max(0L, PendingBytes(w));
+        return n > 0;
+      },
+      20s);
+  for (pid_t w : workers) kill(w, SIGKILL);
+  t.join();
+  ASSERT_TRUE(sent) << "the scan request never reached a worker";
+  EXPECT_FALSE(during.accepted);
+  EXPECT_TRUE(ReplyIs(FinalReply(during), "451 4.7.1")) << during.error;
+  EXPECT_TRUE(gw_->log().WaitFor("event=clamav_worker_lost\\b.*\\bduring=scan\\b", 5s));
+  // Replacements scan the next message; nothing was delivered, the gateway never restarted.
+  ExpectRefused("user@example.com",
+                MailWithAttachment("kill-2", "eicar.com", "application/octet-stream", EicarBytes()),
+                "554 5.7.1");
+  EXPECT_TRUE(gw_->running());
+  EXPECT_EQ(sink_.count(), 0u);
+  std::vector<pid_t> now;
+  EXPECT_TRUE(WaitUntil([&] { return (now = ChildrenOf(supervisors[0])).size() == 2; }, 10s));
+  for (pid_t p : now) EXPECT_EQ(std::count(workers.begin(), workers.end(), p), 0);
 }
 
 // `serve` refuses to start without a usable database: exit 2 and a clear message.
