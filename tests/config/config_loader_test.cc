@@ -619,9 +619,14 @@ TEST(ConfigLoader, FilterExtensionKeysHaveDefaultsAndAreRead) {
   EXPECT_EQ(d.filters.clamav.timeout, seconds(60));
   EXPECT_EQ(d.filters.clamav.reload_interval, seconds(60));
   EXPECT_EQ(d.filters.clamav.threads, 0u);
+  EXPECT_EQ(d.filters.clamav.isolation, ClamavIsolation::kProcess);
+  EXPECT_EQ(d.filters.clamav.worker_memory, 4ULL << 30);
   Config c = Load(std::string(kDomain) +
                   "filters:\n  rspamd: {max_connections: 4}\n"
-                  "  clamav: {temp_dir: /dev/shm, timeout: 5s, reload_interval: 2s, threads: 3}\n");
+                  "  clamav: {temp_dir: /dev/shm, timeout: 5s, reload_interval: 2s, threads: 3,\n"
+                  "           isolation: in_process, worker_memory: 512MiB}\n");
+  EXPECT_EQ(c.filters.clamav.isolation, ClamavIsolation::kInProcess);
+  EXPECT_EQ(c.filters.clamav.worker_memory, 512ULL << 20);
   EXPECT_EQ(c.filters.rspamd.max_connections, 4u);
   EXPECT_EQ(c.filters.clamav.temp_dir, "/dev/shm");
   EXPECT_EQ(c.filters.clamav.timeout, seconds(5));
@@ -631,6 +636,9 @@ TEST(ConfigLoader, FilterExtensionKeysHaveDefaultsAndAreRead) {
             "t.yaml:2:22: `filters.clamav.temp_dir` must not be empty");
   EXPECT_EQ(OneProblem("filters:\n  clamav: {timeout: 0s}\n"),
             "t.yaml:2:21: `filters.clamav.timeout` must be longer than 0");
+  EXPECT_NE(OneProblem("filters:\n  clamav: {isolation: chroot}\n")
+                .find("`filters.clamav.isolation`"),
+            std::string::npos);
   EXPECT_EQ(OneProblem("filters:\n  rspamd: {max_connections: 0}\n"),
             "t.yaml:2:29: `filters.rspamd.max_connections`: expected a whole number from 1 to "
             "10000, got `0`");
