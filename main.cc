@@ -14,6 +14,7 @@
 #include "admin/provision_cli.h"
 #include "admin/queue_cli.h"
 #include "config/config.h"
+#include "control/control_store_factory.h"
 #include "filters/clamav_worker_main.h"
 #include "gateway/daemon.h"
 #include "qa/scan_command.h"
@@ -28,6 +29,7 @@ int Usage() {
                " ...\n"
                "       spamweeder domains -c FILE list|show|add|set|delete ...\n"
                "       spamweeder tokens -c FILE create|list|revoke ...\n"
+               "       spamweeder migrate -c FILE\n"
                "       spamweeder scan [-c FILE] [--domain D] [--label spam|ham] [--jobs N]"
                " [--format text|json|csv] [--report FILE.html] PATH...\n"
                "       spamweeder train -c FILE --spam PATH --ham PATH [--controller URL]\n"
@@ -84,6 +86,8 @@ int main(int argc, char** argv) {
     return sw::admin::QueueCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
   if (cmd == "domains" || cmd == "tokens")
     return sw::admin::ProvisionCommand(cmd, {args.begin() + 1, args.end()}, std::cout, std::cerr);
+  if (cmd == "migrate")
+    return sw::control::MigrateCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
   if (cmd == "check-config") {
     if (!ConfigArg(args, &path)) return Usage();
     return CheckConfig(path);

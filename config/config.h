@@ -100,6 +100,14 @@ struct ProvisioningConfig {
   bool require_verification = false;  // new API domains stay pending until their TXT record
 };
 
+// Extension (SPEC section 13, cluster mode): where the control plane lives and this node's name.
+struct ClusterConfig {
+  // "" = the embedded RocksDB store (provisioning.path); else a postgresql:// or postgres:// URL
+  // of the database every node of the cluster shares.
+  std::string store;
+  std::string node;  // names this node (audit rows, usage, alerts); "" in the file: server.hostname
+};
+
 enum class OnFailure { kTempfail, kAccept };
 
 struct RspamdConfig {
@@ -236,6 +244,7 @@ struct Config {
   FiltersConfig filters;
   LogConfig log;
   ProvisioningConfig provisioning;
+  ClusterConfig cluster;
   DnsConfig dns;
   AlertsConfig alerts;
   UsageConfig usage;

@@ -57,6 +57,7 @@ class Loader : private YamlReader {
     Config config;
     config.source = Name();
     if (auto root = ReadDocument(text)) LoadRoot(*root, config);
+    if (config.cluster.node.empty()) config.cluster.node = config.server.hostname;
     if (ProblemCount() != 0) Throw();
     return config;
   }
@@ -69,8 +70,8 @@ class Loader : private YamlReader {
 
   void LoadRoot(const Entry& root, Config& config) {
     ForEach(root,
-            {"server", "queue", "delivery", "admin", "filters", "log", "provisioning", "dns",
-             "alerts", "usage", "callout", "domains"},
+            {"server", "queue", "delivery", "admin", "filters", "log", "provisioning", "cluster",
+             "dns", "alerts", "usage", "callout", "domains"},
             [&](const Entry& e) {
               if (e.key == "server") LoadServer(e, config.server);
               if (e.key == "queue") LoadQueue(e, config.queue);
@@ -79,6 +80,7 @@ class Loader : private YamlReader {
               if (e.key == "filters") LoadFilters(e, config.filters);
               if (e.key == "log") LoadLog(e, config.log);
               if (e.key == "provisioning") LoadProvisioning(e, config.provisioning);
+              if (e.key == "cluster") LoadCluster(e, config.cluster);
               if (e.key == "dns") LoadDns(e, config.dns);
               if (e.key == "alerts") LoadAlerts(e, config.alerts);
               if (e.key == "usage") LoadUsage(e, config.usage);
@@ -393,6 +395,24 @@ class Loader : private YamlReader {
     ForEach(section, {"path", "require_verification"}, [&](const Entry& e) {
       if (e.key == "path") ReadString(e, p.path, true);
       if (e.key == "require_verification") ReadBool(e, p.require_verification);
+    });
+  }
+
+  void LoadCluster(const Entry& section, ClusterConfig& c) {
+    ForEach(section, {"store", "node"}, [&](const Entry& e) {
+      if (e.key == "node") ReadString(e, c.node, false);
+      if (e.key != "store") return;
+      ReadString(e, c.store, true);
+      if (!c.store.empty() && c.store.rfind("postgresql://", 0) != 0 &&
+          c.store.rfind("postgres://", 0) != 0) {
+        size_t scheme = c.store.find("://");  // the rest may hold a password: not echoed
+        Problem(e.loc,
+                "`cluster.store`: expected empty (the embedded store) or a postgresql:// "
+                "or postgres:// URL, got " +
+                    (scheme == std::string::npos ? std::string("no URL scheme")
+                                                 : "`" + c.store.substr(0, scheme + 3) + "...`"));
+        c.store.clear();
+      }
     });
   }
 

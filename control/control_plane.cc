@@ -138,7 +138,6 @@ Status ControlPlane::Load() {
     Status st = store_.ScanPrefix(prefix, load);
     if (!st.ok()) return st;
   }
-  audit_seq_ = store_.LastAuditSeq();
   effective_ = Build();
   RebuildTenants();
   log::Info("control_loaded")
@@ -212,6 +211,14 @@ std::optional<Principal> ControlPlane::Authenticate(std::string_view token) {
     store_.PutUnsynced({{"t/" + t->second.id, StoreToken(t->second)}});
   }
   return p;
+}
+
+std::optional<Principal> ControlPlane::PrincipalForTokenHash(const std::string& hash) const {
+  auto it = token_by_hash_.find(hash);
+  if (it == token_by_hash_.end()) return std::nullopt;
+  auto t = tokens_.find(it->second);
+  if (t == tokens_.end()) return std::nullopt;
+  return PrincipalFor(t->second, resellers_, customers_);
 }
 
 bool ControlPlane::SeesReseller(const Principal& p, const std::string& id) const {
@@ -338,9 +345,20 @@ Status ControlPlane::Apply(const Principal& actor, const std::string& client_ip,
   for (const auto& id : m.delete_customers) cs.deletes.push_back("c/" + id);
   for (const auto& id : m.delete_tokens) cs.deletes.push_back("t/" + id);
   int64_t now = NowMs();
-  uint64_t seq = audit_seq_;
+  const config::Config& fc = *file_config_;
+  const std::string& node = fc.cluster.node.empty() ? fc.server.hostname : fc.cluster.node;
+  uint64_t seq = 0;  // seqs from the store: unique across the nodes of a cluster
+  if (!m.audit.empty()) {
+    Status reserved = store_.ReserveAuditSeqs(m.audit.size(), &seq);
+    if (!reserved.ok()) {
+      log::Error("control_write_failed").kv("detail", reserved.message());
+      return reserved;
+    }
+    --seq;
+  }
   for (auto& a : m.audit) {
     json::object e{{"seq", ++seq},
+                   {"node", node},
                    {"at", IsoTime(now)},
                    {"actor", {{"token", actor.token_id}, {"account", actor.account}}},
                    {"client_ip", client_ip},
@@ -355,7 +373,6 @@ Status ControlPlane::Apply(const Principal& actor, const std::string& client_ip,
     log::Error("control_write_failed").kv("detail", st.message());
     return st;
   }
-  audit_seq_ = seq;
   bool domains_changed = !m.domains.empty();
   bool removes = false;  // a delete must refuse mail at once: no coalescing delay
   for (const auto& d : m.domains) removes |= d.domain.state == config::DomainState::kDeleted;

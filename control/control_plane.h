@@ -62,6 +62,9 @@ class ControlPlane {
 
   // The principal of an `sw_...` token; nullopt when unknown or revoked. Records the use.
   std::optional<Principal> Authenticate(std::string_view token);
+  // The principal of the token whose SHA-256 is `hash` (a portal session re-checks its token
+  // on every request: a revoked token ends its sessions). Records nothing.
+  std::optional<Principal> PrincipalForTokenHash(const std::string& hash) const;
   static Principal OperatorPrincipal();
 
   // Scope: true when the object is `p`'s account or below it.
@@ -92,7 +95,7 @@ class ControlPlane {
 
   // Writes `m` (one synced store commit), then applies it in memory; the domain table is
   // published at once, or within kPublishDelay during a burst of writes. Each audit entry gets a
-  // seq, the actor and client IP.
+  // seq (ControlStore::ReserveAuditSeqs), this node's name (cluster.node), the actor and client IP.
   Status Apply(const Principal& actor, const std::string& client_ip, Mutation m);
   // Audit entries visible to `p` with seq > after, oldest first.
   Status ReadAudit(const Principal& p, uint64_t after, size_t limit,
@@ -127,7 +130,6 @@ class ControlPlane {
   std::map<std::string, Token> tokens_;
   std::unordered_map<std::string, std::string> token_by_hash_;
   std::map<std::string, DomainRecord> domains_;  // API domains, tombstones included
-  uint64_t audit_seq_ = 0;
 };
 
 }  // namespace sw::control

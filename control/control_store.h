@@ -60,6 +60,10 @@ class ControlStore {
                            std::vector<AuditRow>* out) = 0;
   // The highest audit seq written so far (0: none).
   virtual uint64_t LastAuditSeq() = 0;
+  // `n` consecutive audit seqs from *first, above every seq committed or reserved before
+  // through any instance of the store (every node of a cluster), so that two writers never
+  // number rows alike. A reserved seq never committed stays a gap.
+  virtual Status ReserveAuditSeqs(size_t n, uint64_t* first) = 0;
 };
 
 }  // namespace sw::control

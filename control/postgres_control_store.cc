@@ -28,6 +28,12 @@ struct PostgresControlStore::Conn {
     c.prepare("sw_last_seq", "SELECT COALESCE(MAX(seq), 0) FROM audit");
     // Two-key advisory lock: classid "SWg" apart from single-key locks (migrations).
     c.prepare("sw_guard_lock", "SELECT pg_advisory_xact_lock(5461863, hashtext($1))");
+    // Audit seq blocks: classid "SWs", apart from the guards' locks.
+    c.prepare("sw_seq_lock", "SELECT pg_advisory_xact_lock(5461875, 0)");
+    c.prepare("sw_seq_high",
+              "SELECT GREATEST((SELECT last_value FROM audit_seq),"
+              " (SELECT COALESCE(MAX(seq), 0) FROM audit))");
+    c.prepare("sw_seq_set", "SELECT setval('audit_seq', $1)");
   }
   pqxx::connection c;
 };
@@ -213,6 +219,19 @@ uint64_t PostgresControlStore::LastAuditSeq() {
     return 0;
   }
   return static_cast<uint64_t>(seq);
+}
+
+Status PostgresControlStore::ReserveAuditSeqs(size_t n, uint64_t* first) {
+  long long high = 0;
+  Status st = Run("reserve_audit_seqs", [&](Conn& c) {
+    pqxx::work w(c.c);
+    w.exec_prepared("sw_seq_lock");
+    high = w.exec_prepared1("sw_seq_high")[0].as<long long>();
+    w.exec_prepared("sw_seq_set", high + static_cast<long long>(n));  // not transactional
+    w.commit();
+  });
+  if (st.ok()) *first = static_cast<uint64_t>(high) + 1;
+  return st;
 }
 
 }  // namespace sw::control

@@ -39,6 +39,9 @@ class PostgresControlStore : public ControlStore {
                    std::vector<AuditRow>* out) override;
   // 0 when the server cannot be asked (logged).
   uint64_t LastAuditSeq() override;
+  // From the sequence audit_seq (migration 2), moved past the highest committed seq too, under
+  // an advisory lock: a block of `n` consecutive seqs no other node or instance gets.
+  Status ReserveAuditSeqs(size_t n, uint64_t* first) override;
 
   size_t page_rows() const { return page_rows_; }
   void set_page_rows(size_t n) { page_rows_ = n > 0 ? n : 1; }  // tests use small pages

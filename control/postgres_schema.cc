@@ -53,6 +53,10 @@ const std::vector<PgMigration>& PgMigrations() {
        "CREATE TABLE audit ("
        " seq bigint PRIMARY KEY,"
        " json text NOT NULL);"},
+      {2,
+       // Audit seqs handed out to every node (ReserveAuditSeqs), from the highest row on.
+       "CREATE SEQUENCE audit_seq MINVALUE 0 START WITH 0;"
+       "SELECT setval('audit_seq', (SELECT COALESCE(MAX(seq), 0) FROM audit));"},
   };
   return kAll;
 }

@@ -6,6 +6,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -53,6 +54,7 @@ std::unique_ptr<RocksDbControlStore> RocksDbControlStore::Open(const std::string
   store->default_ = handles[0];
   store->records_ = handles[1];
   store->audit_ = handles[2];
+  store->seq_high_ = store->LastAuditSeq();
   return store;
 }
 
@@ -93,7 +95,15 @@ Status RocksDbControlStore::Commit(const ChangeSet& changes) {
   rocksdb::WriteBatch b;
   for (const auto& p : changes.puts) b.Put(records_, p.key, p.json);
   for (const auto& k : changes.deletes) b.Delete(records_, k);
-  for (const auto& a : changes.audit) b.Put(audit_, AuditKey(a.seq), a.json);
+  uint64_t high = 0;
+  for (const auto& a : changes.audit) {
+    b.Put(audit_, AuditKey(a.seq), a.json);
+    high = std::max(high, a.seq);
+  }
+  if (high > 0) {
+    std::lock_guard lock(seq_mu_);
+    seq_high_ = std::max(seq_high_, high);  // rows numbered by the caller count as reserved
+  }
   rocksdb::WriteOptions wo;
   wo.sync = true;
   return FromRocks(db_->Write(wo, &b));
@@ -122,6 +132,13 @@ uint64_t RocksDbControlStore::LastAuditSeq() {
   it->SeekToLast();
   if (!it->Valid()) return 0;
   return std::stoull(it->key().ToString(), nullptr, 16);
+}
+
+Status RocksDbControlStore::ReserveAuditSeqs(size_t n, uint64_t* first) {
+  std::lock_guard lock(seq_mu_);
+  *first = seq_high_ + 1;
+  seq_high_ += n;
+  return Status::Ok();
 }
 
 }  // namespace sw::control

@@ -31,6 +31,8 @@ class RocksDbControlStore : public ControlStore {
                    const std::function<bool(const std::string&)>& keep,
                    std::vector<AuditRow>* out) override;
   uint64_t LastAuditSeq() override;
+  // From a counter seeded with LastAuditSeq() at Open (one process owns the database).
+  Status ReserveAuditSeqs(size_t n, uint64_t* first) override;
 
  private:
   RocksDbControlStore() = default;
@@ -39,6 +41,8 @@ class RocksDbControlStore : public ControlStore {
   rocksdb::ColumnFamilyHandle* audit_ = nullptr;
   rocksdb::ColumnFamilyHandle* default_ = nullptr;
   std::mutex guard_mu_;  // CommitIfAbsent's check and write are one step
+  std::mutex seq_mu_;
+  uint64_t seq_high_ = 0;  // the highest audit seq reserved or committed (under seq_mu_)
 };
 
 // Audit keys: the seq as 16 hex digits, so key order is seq order.

@@ -19,7 +19,7 @@
 #include "common/usage_counters.h"
 #include "config/config.h"
 #include "control/control_plane.h"
-#include "control/rocksdb_control_store.h"
+#include "control/control_store_factory.h"
 #include "filters/filter_set.h"
 #include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
@@ -86,15 +86,20 @@ int Serve(const std::string& config_path) {
   }
 
   // The control plane (SPEC section 10): tenants, tokens, provisioned domains, audit.
-  std::string control_path = config::ControlStorePath(*cfg);
-  auto control_store = control::RocksDbControlStore::Open(control_path, &st);
+  // Embedded RocksDB, or PostgreSQL shared by the cluster (`cluster.store`, SPEC section 13).
+  std::string control_where = control::ControlStoreLocation(*cfg);
+  auto control_store = control::OpenControlStore(*cfg, &st);
   if (!control_store) {
     log::Error("fatal")
         .kv("reason", "cannot open control store")
-        .kv("path", control_path)
+        .kv("path", control_where)
         .kv("detail", st.message());
     return 1;
   }
+  log::Info("control_store_opened")
+      .kv("kind", cfg->cluster.store.empty() ? "embedded" : "postgresql")
+      .kv("path", control_where)
+      .kv("node", cfg->cluster.node);
 
   asio::io_context io(1);
   GatewayContext ctx;
@@ -137,7 +142,7 @@ int Serve(const std::string& config_path) {
           asio::co_spawn(io, AcceptAlert(*relay_ptr, std::move(env), body, done), asio::detached);
         });
       },
-      cfg->server.hostname);
+      cfg->cluster.node);
   control::ControlPlane control(io, *control_store, cfg,
                                 [&](std::shared_ptr<const config::Config> eff) {
                                   ctx.config = eff;

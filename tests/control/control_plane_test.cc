@@ -24,6 +24,7 @@ class ControlPlaneTest : public ::testing::Test {
     config::DomainConfig file;
     file.name = "file.test";
     cfg->domains["file.test"] = file;
+    cfg->cluster.node = "node-a";
     file_ = cfg;
     Open();
   }
@@ -164,9 +165,27 @@ TEST_F(ControlPlaneTest, AuditIsScopedAndPaged) {
     if (r.at("object") == "a.test") {
       found = true;
       EXPECT_EQ(r.at("client_ip"), "10.0.0.1");
+      EXPECT_EQ(r.at("node"), "node-a") << "audit rows name the node (cluster.node)";
       EXPECT_FALSE(r.contains("scope"));
     }
   EXPECT_TRUE(found);
+}
+
+// Seqs come from the store (ControlStore::ReserveAuditSeqs): they go on after a reopen.
+TEST_F(ControlPlaneTest, AuditSeqsContinueAfterReopen) {
+  Mutation m;
+  m.audit.push_back({"domain.update", "x.test", {}, "", ""});
+  m.audit.push_back({"domain.update", "y.test", {}, "", ""});
+  ASSERT_TRUE(cp_->Apply(ControlPlane::OperatorPrincipal(), "10.0.0.1", m).ok());
+  Open();
+  Mutation n;
+  n.audit.push_back({"domain.update", "z.test", {}, "", ""});
+  ASSERT_TRUE(cp_->Apply(ControlPlane::OperatorPrincipal(), "10.0.0.1", n).ok());
+  std::vector<boost::json::object> rows;
+  ASSERT_TRUE(cp_->ReadAudit(ControlPlane::OperatorPrincipal(), 0, 100, &rows).ok());
+  ASSERT_EQ(rows.size(), 3u);
+  for (size_t i = 0; i < rows.size(); ++i)
+    EXPECT_EQ(rows[i].at("seq").to_number<int64_t>(), static_cast<int64_t>(i + 1));
 }
 
 }  // namespace

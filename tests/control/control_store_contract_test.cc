@@ -129,6 +129,27 @@ TEST_P(ControlStoreContract, AuditPagesInSeqOrderWithAFilter) {
   EXPECT_EQ(rows[0].seq, 300u) << "seq 256 and above sort after 255 (fixed-width keys)";
 }
 
+// Audit seqs come in blocks above everything committed or reserved, also after a reopen.
+TEST_P(ControlStoreContract, ReservedAuditSeqsAreConsecutiveAndNeverReused) {
+  uint64_t first = 0;
+  ASSERT_TRUE(store_->ReserveAuditSeqs(3, &first).ok());
+  EXPECT_EQ(first, 1u) << "an empty store starts at 1";
+  uint64_t next = 0;
+  ASSERT_TRUE(store_->ReserveAuditSeqs(2, &next).ok());
+  EXPECT_EQ(next, 4u) << "the next block follows the last one";
+  ChangeSet a;
+  a.audit = {{4, "{\"seq\":4}"}, {5, "{\"seq\":5}"}, {9, "{\"seq\":9}"}};
+  ASSERT_TRUE(store_->Commit(a).ok());
+  ASSERT_TRUE(store_->ReserveAuditSeqs(1, &next).ok());
+  EXPECT_EQ(next, 10u) << "a seq the caller committed is never handed out again";
+  Reopen();
+  ASSERT_TRUE(store_->ReserveAuditSeqs(2, &next).ok());
+  EXPECT_GT(next, 9u) << "seqs after a reopen follow the committed ones";
+  uint64_t after = 0;
+  ASSERT_TRUE(store_->ReserveAuditSeqs(1, &after).ok());
+  EXPECT_EQ(after, next + 2);
+}
+
 TEST_P(ControlStoreContract, EmptyStoreHasNothing) {
   EXPECT_TRUE(All().empty());
   EXPECT_EQ(store_->LastAuditSeq(), 0u);

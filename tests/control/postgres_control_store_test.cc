@@ -78,6 +78,64 @@ TEST_F(PostgresControlStoreTest, ConcurrentMigrationsDoNotRace) {
   EXPECT_EQ(all, AllVersions());
 }
 
+// Two stores on one database, as two nodes: their audit seq blocks never overlap, also when
+// they reserve at the same time, and a reopened store goes on after both.
+TEST_F(PostgresControlStoreTest, TwoInstancesReserveDisjointAuditSeqs) {
+  auto a = Open();
+  auto b = Open();
+  ASSERT_TRUE(a && b);
+  std::vector<std::vector<uint64_t>> got(4);
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      ControlStore* s = t % 2 ? a.get() : b.get();
+      for (int i = 0; i < 25; ++i) {
+        uint64_t first = 0;
+        size_t n = 1 + static_cast<size_t>(i % 3);
+        if (!s->ReserveAuditSeqs(n, &first).ok()) ++errors;
+        for (size_t k = 0; k < n; ++k) got[t].push_back(first + k);
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  std::vector<uint64_t> all;
+  for (const auto& g : got) all.insert(all.end(), g.begin(), g.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end()) << "a seq given out twice";
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.front(), 1u);
+  EXPECT_EQ(all.back(), all.size()) << "blocks are consecutive: no gaps without failures";
+  a.reset();
+  auto c = Open();
+  ASSERT_TRUE(c);
+  uint64_t first = 0;
+  ASSERT_TRUE(c->ReserveAuditSeqs(1, &first).ok());
+  EXPECT_EQ(first, all.back() + 1) << "reserved seqs are remembered by the database";
+}
+
+// Migration 2 on a database with audit rows: the sequence starts above them.
+TEST_F(PostgresControlStoreTest, AuditSeqSequenceStartsAboveExistingRows) {
+  {
+    pqxx::connection conn(url_);
+    pqxx::nontransaction n(conn);
+    n.exec(
+        "CREATE TABLE schema_migrations (version int PRIMARY KEY,"
+        " applied_at timestamptz NOT NULL DEFAULT now())");
+    n.exec(PgMigrations()[0].sql);
+    n.exec("INSERT INTO schema_migrations (version) VALUES (1)");
+    n.exec("INSERT INTO audit (seq, json) VALUES (41, '{}'), (42, '{}')");
+  }
+  std::vector<int> applied;
+  ASSERT_TRUE(MigratePostgres(url_, &applied).ok());
+  EXPECT_EQ(applied, std::vector<int>({2}));
+  auto s = Open();
+  ASSERT_TRUE(s);
+  uint64_t first = 0;
+  ASSERT_TRUE(s->ReserveAuditSeqs(2, &first).ok());
+  EXPECT_EQ(first, 43u);
+}
+
 // Two stores are two connections, as two nodes would be: one winner per guard.
 TEST_F(PostgresControlStoreTest, CommitIfAbsentAcrossConnectionsHasOneWinner) {
   auto a = Open();
