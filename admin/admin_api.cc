@@ -66,7 +66,11 @@ HttpResponse ErrorResponse(unsigned status, std::string_view message) {
 
 AdminApi::AdminApi(queue::RelayQueue& queue, ConfigFn config, control::ControlPlane* control,
                    metrics::Registry& registry)
-    : queue_(queue), config_(std::move(config)), control_(control), registry_(registry) {
+    : queue_(queue),
+      config_(std::move(config)),
+      control_(control),
+      portal_(config_, control),
+      registry_(registry) {
   if (control_) {
     tenants_.emplace(*control_);
     domains_.emplace(*control_, queue_);
@@ -84,6 +88,15 @@ std::variant<control::Principal, HttpResponse> AdminApi::Authenticate(const Http
   auto cfg = config_();
   AuthResult auth = CheckBearer(req.authorization, cfg ? cfg->admin.token : "");
   control::Principal p = control::ControlPlane::OperatorPrincipal();
+  // A portal session (cookie) stands for a token only without an Authorization header, and
+  // only with its CSRF token on a write.
+  if (req.authorization.empty()) {
+    if (auto session = portal_.Authenticate(req)) {
+      if (auto* resp = std::get_if<HttpResponse>(&*session)) return std::move(*resp);
+      p = std::get<control::Principal>(*session);
+      auth = AuthResult::kOk;
+    }
+  }
   if (auth != AuthResult::kOk && control_ && auth != AuthResult::kMissing) {
     std::string_view h = req.authorization;
     std::string_view token = h.size() > 7 ? h.substr(7) : std::string_view();
@@ -125,6 +138,7 @@ std::variant<control::Principal, HttpResponse> AdminApi::Authenticate(const Http
 }
 
 asio::awaitable<HttpResponse> AdminApi::Handle(HttpRequest req) {
+  if (Portal::Owns(req.target)) co_return portal_.Handle(req);
   std::string error;
   auto route = ParseRoute(req.target, &error);
   if (!route) co_return ErrorResponse(400, error);

@@ -12,6 +12,7 @@
 #include "admin/alert_api.h"
 #include "admin/domain_api.h"
 #include "admin/http_message.h"
+#include "admin/portal.h"
 #include "admin/queue_metrics.h"
 #include "admin/rate_limiter.h"
 #include "admin/route.h"
@@ -65,6 +66,7 @@ class AdminApi {
   std::optional<TenantApi> tenants_;
   std::optional<DomainApi> domains_;
   std::optional<AlertApi> alerts_;
+  Portal portal_;
   RateLimiter limiter_{50, 200};
   metrics::Registry& registry_;
   std::vector<metrics::CallbackHandle> metric_handles_;

@@ -1,0 +1,188 @@
+// Drives the portal in Debian's headless Chromium (npm playwright-core; one browser for every
+// scenario): per-brand sign-in and isolation, queue hold/release, settings validation next to the
+// field, the CSRF rules, sign-out, 360 px layout, axe-core accessibility, the sign-in limit.
+// Fails (exit 1) on the first broken expectation, naming it. Input: env SW_PORTAL (JSON, from
+// tests/integration/portal_test.cc); screenshots go to its `artifacts` directory.
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require(path.join(__dirname, 'node_modules', 'playwright-core'));
+
+const cfg = JSON.parse(process.env.SW_PORTAL);
+const axeSource = fs.readFileSync(path.join(__dirname, 'node_modules', 'axe-core', 'axe.min.js'),
+  'utf8');
+const url = (host) => `http://${host}:${cfg.port}/`;
+const checks = [];
+
+function expect(ok, what) {
+  if (!ok) throw new Error(`expectation failed: ${what}`);
+  checks.push(what);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(cfg.artifacts, `${name}.png`), fullPage: true });
+}
+
+async function accessibility(page, where) {
+  await page.evaluate(axeSource);  // evaluated by the DevTools protocol: not subject to the CSP
+  const result = await page.evaluate(() => window.axe.run(document, {
+    resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.length === 0, `no serious accessibility violations on ${where}: ${
+    JSON.stringify(bad.map((v) => [v.id, v.nodes.map((n) => n.target)]))}`);
+}
+
+async function signIn(page, tenant, domainsVisible) {
+  await page.goto(url(tenant.host));
+  await page.locator('#token').waitFor();
+  await page.getByLabel('Access token').fill(tenant.token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('a', { hasText: domainsVisible }).first().waitFor();
+}
+
+async function brandScenario(browser, me, other) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 },
+    timezoneId: 'America/New_York' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  await page.goto(url(me.host));
+  await page.locator('#token').waitFor();
+  const title = await page.title();
+  expect(title.endsWith(me.product), `${me.host}: the sign-in page's title names ${me.product} (${title})`);
+  const signinText = await page.locator('body').innerText();
+  expect(!signinText.includes('SpamWeeder') && !signinText.includes(other.product),
+    `${me.host}: no operator or other brand on the sign-in page`);
+  const color = await page.evaluate(() =>
+    getComputedStyle(document.documentElement).getPropertyValue('--primary').trim());
+  expect(color === me.color, `${me.host}: primary colour ${me.color} (got ${color})`);
+  expect(await page.locator('link[rel=icon]').count() === 1, `${me.host}: a branded favicon`);
+  await shot(page, `${me.name}-signin-desktop`);
+  await accessibility(page, `${me.name} sign-in`);
+
+  await page.getByLabel('Access token').fill('sw_wrong-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#token-error', { hasText: 'unknown or revoked token' }).waitFor();
+  checks.push(`${me.host}: a wrong token is refused next to the field`);
+
+  await signIn(page, me, me.domain);
+  const text = await page.locator('main').innerText();
+  expect(text.includes(me.domain) && !text.includes(other.domain),
+    `${me.name} sees ${me.domain} and not ${other.domain}`);
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === 'sw_session');
+  expect(session && session.httpOnly && session.sameSite === 'Strict',
+    'the session cookie is HttpOnly and SameSite=Strict');
+  await page.locator('td.up, td.down').first().waitFor();
+  await shot(page, `${me.name}-domains-desktop`);
+  await accessibility(page, `${me.name} domains`);
+  return { context, page };
+}
+
+async function queueAndSettings(page, me, other) {
+  // A session is scoped exactly like its token: another reseller's domain is 404.
+  const outside = await page.evaluate(async (d) => [
+    (await fetch(`/api/v1/domains/${d}`, { credentials: 'same-origin' })).status,
+    (await fetch(`/api/v1/domains/${d}/status`, { credentials: 'same-origin' })).status,
+  ], other.domain);
+  expect(outside[0] === 404 && outside[1] === 404,
+    `${me.name}'s session gets 404 for ${other.domain} (${outside})`);
+  await page.locator('a', { hasText: me.queued_domain }).click();
+  const status = page.locator('#status');
+  await status.filter({ hasText: '1 queued (0 held)' }).waitFor();
+  await page.getByRole('button', { name: 'Hold' }).click();
+  await status.filter({ hasText: '(1 held)' }).waitFor();
+  checks.push('hold through the portal holds the queued message');
+  const domainText = await page.locator('body').innerText();
+  expect(!domainText.includes('SpamWeeder'), 'no operator brand on the domain page');
+  expect(domainText.includes(`${me.queued_domain}. IN MX 10 ${cfg.mx_host}.`),
+    `the DNS section names the gateway as MX (${domainText.slice(domainText.indexOf('DNS'), domainText.indexOf('DNS') + 120)})`);
+  await shot(page, `${me.name}-domain-desktop`);
+  await accessibility(page, `${me.name} domain`);
+  await page.getByRole('button', { name: 'Release' }).click();
+  await status.filter({ hasText: '(0 held)' }).waitFor();
+  checks.push('release through the portal releases it');
+
+  await page.getByLabel('Tag as spam at score').fill('20');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.locator('#tag_score-error', { hasText: /reject/ }).waitFor();
+  checks.push("the API's validation message is shown next to the field");
+  await page.getByLabel('Tag as spam at score').fill('5');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.locator('#settings-result', { hasText: 'Saved.' }).waitFor();
+  checks.push('a valid setting is saved');
+
+  // The session cookie alone never authorises a write: no CSRF header, or a wrong one: 403.
+  const target = `/api/v1/domains/${encodeURIComponent(me.queued_domain)}/hold`;
+  const refused = await page.evaluate(async (t) => {
+    const a = await fetch(t, { method: 'POST', credentials: 'same-origin' });
+    const b = await fetch(t, { method: 'POST', credentials: 'same-origin',
+      headers: { 'X-CSRF-Token': 'forged' } });
+    return [a.status, b.status, (await b.json()).field];
+  }, target);
+  expect(refused[0] === 403 && refused[1] === 403 && refused[2] === 'X-CSRF-Token',
+    `cookie-only and forged-CSRF writes are 403 (${refused})`);
+  await page.reload();
+  await status.filter({ hasText: '(0 held)' }).waitFor();
+  checks.push('the refused writes changed nothing');
+}
+
+async function narrow(browser, me) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 },
+    isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  await signIn(page, me, me.domain);
+  await page.locator('td.up, td.down').first().waitFor();
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width <= 361, `no horizontal scrolling at 360 px (content ${width} px wide)`);
+  await shot(page, `${me.name}-domains-360`);
+  await page.locator('a', { hasText: me.queued_domain }).click();
+  await page.locator('#status').waitFor();
+  await shot(page, `${me.name}-domain-360`);
+  await context.close();
+}
+
+async function signOut(page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('#token').waitFor();
+  const after = await page.evaluate(async () =>
+    (await fetch('/api/v1/domains', { credentials: 'same-origin' })).status);
+  expect(after === 401, `after sign-out the old cookie is refused (${after})`);
+}
+
+async function signInLimit(me) {
+  let last = 0;
+  for (let i = 0; i < 6; ++i) {
+    const r = await fetch(`http://127.0.0.1:${cfg.port}/portal/session`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token: `sw_wrong_${i}` }) });
+    last = r.status;
+  }
+  expect(last === 429, `the 6th failed sign-in from one address is 429 (got ${last})`);
+}
+
+(async () => {
+  fs.mkdirSync(cfg.artifacts, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-quic',
+      '--no-first-run', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', `--host-resolver-rules=MAP ${cfg.a.host} 127.0.0.1, MAP ${cfg.b.host} 127.0.0.1`],
+  });
+  try {
+    const a = await brandScenario(browser, cfg.a, cfg.b);
+    await queueAndSettings(a.page, cfg.a, cfg.b);
+    await narrow(browser, cfg.a);
+    await signOut(a.page);
+    await a.context.close();
+    const b = await brandScenario(browser, cfg.b, cfg.a);
+    await b.context.close();
+    await signInLimit(cfg.a);
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify({ ok: true, checks }));
+})().catch((e) => {
+  console.log(JSON.stringify({ ok: false, error: String(e && e.stack || e), checks }));
+  process.exit(1);
+});
