@@ -41,7 +41,22 @@ Io Send(int fd, const std::string& text, int pass_fd) {
   }
 }
 
-Io Receive(int fd, std::string* text, int* got_fd, int timeout_ms) {
+Io SendWithPayload(int fd, const std::string& head, std::string_view payload) {
+  if (head.size() > kMaxDatagram || payload.size() > kMaxInline) return Io::kError;
+  struct iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
+                         {const_cast<char*>(payload.data()), payload.size()}};
+  struct msghdr msg {};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = 2;
+  for (;;) {
+    ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n >= 0) return Io::kOk;
+    if (errno == EINTR) continue;
+    return errno == EPIPE || errno == ECONNRESET ? Io::kClosed : Io::kError;
+  }
+}
+
+Io Receive(int fd, std::string* text, int* got_fd, int timeout_ms, size_t max) {
   *got_fd = -1;
   struct pollfd p {
     fd, POLLIN, 0
@@ -52,9 +67,9 @@ Io Receive(int fd, std::string* text, int* got_fd, int timeout_ms) {
     if (r == 0) return Io::kTimeout;
     if (errno != EINTR) return Io::kError;
   }
-  char buf[kMaxDatagram];
+  text->resize(max);
   struct iovec iov {
-    buf, sizeof buf
+    text->data(), max
   };
   struct msghdr msg {};
   msg.msg_iov = &iov;
@@ -73,7 +88,8 @@ Io Receive(int fd, std::string* text, int* got_fd, int timeout_ms) {
       std::memcpy(got_fd, CMSG_DATA(c), sizeof(int));
   }
   if (n == 0 && *got_fd < 0) return Io::kClosed;  // EOF (SOCK_SEQPACKET: the peer closed)
-  text->assign(buf, static_cast<size_t>(n));
+  if (msg.msg_flags & MSG_TRUNC) return Io::kError;
+  text->resize(static_cast<size_t>(n));
   return Io::kOk;
 }
 

@@ -67,6 +67,18 @@ bool ParseArgs(const std::vector<std::string>& args, Args* out, std::string* err
   return error->empty();
 }
 
+ClamavScan ScanMemfd(const ClamavEngine& engine, int fd, size_t size) {
+  ClamavScan s;
+  void* map = size ? mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
+  if (size && map == MAP_FAILED) {
+    s.error = std::string("mmap: ") + std::strerror(errno);
+    return s;
+  }
+  s = engine.Scan(std::string_view(static_cast<const char*>(map), size));
+  if (size) munmap(map, size);
+  return s;
+}
+
 // One scanner process: confined, then one "scan" request at a time until the gateway closes
 // its end of the socket. Never returns.
 [[noreturn]] void ServeScans(const ClamavEngine& engine, int sock, const SandboxLimits& limits) {
@@ -75,23 +87,24 @@ bool ParseArgs(const std::vector<std::string>& args, Args* out, std::string* err
     log::Error("clamav_worker_sandbox_failed").kv("reason", why);
     _exit(3);
   }
+  std::string req;
+  req.reserve(wire::kMaxDatagram + wire::kMaxInline);
   for (;;) {
-    std::string req;
     int fd = -1;
-    wire::Io io = wire::Receive(sock, &req, &fd, -1);
+    wire::Io io = wire::Receive(sock, &req, &fd, -1, wire::kMaxDatagram + wire::kMaxInline);
     if (io != wire::Io::kOk) _exit(0);
-    size_t size = 0;
-    if (req.rfind("scan ", 0) != 0 || fd < 0) _exit(4);
-    size = std::strtoull(req.c_str() + 5, nullptr, 10);
-    void* map = size ? mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
     ClamavScan s;
-    if (size && map == MAP_FAILED) {
-      s.error = std::string("mmap: ") + std::strerror(errno);
+    if (req.rfind("inline ", 0) == 0) {
+      size_t nl = req.find('\n');
+      size_t size = std::strtoull(req.c_str() + 7, nullptr, 10);
+      if (nl == std::string::npos || req.size() - nl - 1 != size) _exit(4);
+      s = engine.Scan(std::string_view(req).substr(nl + 1));
+    } else if (req.rfind("scan ", 0) == 0 && fd >= 0) {
+      s = ScanMemfd(engine, fd, std::strtoull(req.c_str() + 5, nullptr, 10));
     } else {
-      s = engine.Scan(std::string_view(static_cast<const char*>(map), size));
-      if (size) munmap(map, size);
+      _exit(4);
     }
-    close(fd);
+    if (fd >= 0) close(fd);
     std::string reply = !s.ok ? "error " + s.error : s.virus.empty() ? "clean" : "virus " + s.virus;
     if (reply.size() > wire::kMaxDatagram) reply.resize(wire::kMaxDatagram);
     if (wire::Send(sock, reply) != wire::Io::kOk) _exit(0);

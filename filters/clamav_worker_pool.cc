@@ -1,7 +1,8 @@
 // Owns the gateway's side of sandboxed ClamAV scanning: starts `spamweeder clamav-worker`,
-// takes the worker sockets it hands over, sends each message in a sealed memfd to an idle
-// worker and waits for the verdict; restarts the supervisor if it dies.
-// Fails by value: a worker that dies or overruns the deadline costs that one scan (ok false).
+// takes the worker sockets it hands over, sends each message to an idle worker (inside the
+// request datagram, or in a sealed memfd when large) and waits for the verdict; restarts the
+// supervisor if it dies. Fails by value: a worker that dies or overruns the deadline costs that one
+// scan (ok false).
 #include "filters/clamav_worker_pool.h"
 
 #include <fcntl.h>
@@ -273,11 +274,15 @@ ClamavScan ClamavWorkerPool::Finish(const std::string& reply) {
 ClamavScan ClamavWorkerPool::Scan(std::string_view data, std::string_view id) {
   ClamavScan out;
   auto deadline = Clock::now() + options_.timeout;
-  int mem = wire::SealedMemfd(data.data(), data.size());
-  if (mem < 0) {
+  // Most mail fits in the request datagram; a larger message goes in a sealed memfd.
+  const bool inline_data = data.size() <= wire::kMaxInline;
+  int mem = inline_data ? -1 : wire::SealedMemfd(data.data(), data.size());
+  if (!inline_data && mem < 0) {
     out.error = std::string("memfd: ") + std::strerror(errno);
     return out;
   }
+  const std::string head = inline_data ? "inline " + std::to_string(data.size()) + "\n"
+                                       : "scan " + std::to_string(data.size());
   for (int attempt = 0; attempt < 4; ++attempt) {
     auto slot = Acquire(deadline);
     if (!slot) {
@@ -285,7 +290,9 @@ ClamavScan ClamavWorkerPool::Scan(std::string_view data, std::string_view id) {
       break;
     }
     // A worker that died while idle never saw the message: another one may take it.
-    if (wire::Send(slot->fd, "scan " + std::to_string(data.size()), mem) != wire::Io::kOk) {
+    wire::Io sent =
+        inline_data ? wire::SendWithPayload(slot->fd, head, data) : wire::Send(slot->fd, head, mem);
+    if (sent != wire::Io::kOk) {
       Discard(*slot);
       continue;
     }
@@ -310,7 +317,7 @@ ClamavScan ClamavWorkerPool::Scan(std::string_view data, std::string_view id) {
     out.error = std::string("ClamAV worker ") + what + " during the scan";
     break;
   }
-  close(mem);
+  if (mem >= 0) close(mem);
   return out;
 }
 

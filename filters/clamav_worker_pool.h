@@ -1,7 +1,8 @@
 // Owns the gateway's side of sandboxed ClamAV scanning: starts `spamweeder clamav-worker`,
-// takes the worker sockets it hands over, sends each message in a sealed memfd to an idle
-// worker and waits for the verdict; restarts the supervisor if it dies.
-// Fails by value: a worker that dies or overruns the deadline costs that one scan (ok false).
+// takes the worker sockets it hands over, sends each message to an idle worker (inside the
+// request datagram, or in a sealed memfd when large) and waits for the verdict; restarts the
+// supervisor if it dies. Fails by value: a worker that dies or overruns the deadline costs that one
+// scan (ok false).
 #pragma once
 
 #include <sys/types.h>

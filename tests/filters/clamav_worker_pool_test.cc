@@ -98,6 +98,11 @@ TEST_F(ClamavWorkerPoolTest, ScansInConfinedWorkersThatShareOneDatabaseLoad) {
   ClamavScan clean = pool_->Scan("Subject: hello\r\n\r\nnothing here\r\n", "Q2");
   ASSERT_TRUE(clean.ok) << clean.error;
   EXPECT_EQ(clean.virus, "");
+  // Over kMaxInline: the sealed-memfd path (EICAR at the end of a 1 MiB message).
+  std::string big = "Subject: big\r\n\r\n" + std::string(1 << 20, 'a') + "\r\n" + kEicar + "\r\n";
+  ClamavScan large = pool_->Scan(big, "QBIG");
+  ASSERT_TRUE(large.ok) << large.error;
+  EXPECT_NE(large.virus, "");
   ClamavScan empty = pool_->Scan("", "Q3");
   EXPECT_TRUE(empty.ok) << empty.error;
   EXPECT_GT(pool_->signatures(), 0u);
