@@ -163,7 +163,11 @@ asio::awaitable<HttpResponse> AdminApi::Dispatch(const control::Principal& p,
                                                  const HttpRequest& req, const Route& r) {
   switch (r.endpoint) {
     case Endpoint::kHealthz: {
-      co_return Json(200, json::object{{"status", "ok"}, {"queued", uint64_t{queue_.size()}}});
+      // Still 200 while the control store is down: mail flows on the loaded state.
+      bool store_up = !control_ || control_->StoreUp();
+      co_return Json(200, json::object{{"status", store_up ? "ok" : "degraded"},
+                                       {"control_store", store_up ? "up" : "unavailable"},
+                                       {"queued", uint64_t{queue_.size()}}});
     }
     case Endpoint::kMetrics: {
       HttpResponse resp;

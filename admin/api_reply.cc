@@ -24,6 +24,14 @@ HttpResponse FieldReply(unsigned status, const std::string& message, const std::
   return JsonReply(status, o);
 }
 
+HttpResponse StoreWriteFailed(const Status& st) {
+  if (st.code() != Status::Code::kUnavailable)
+    return FieldReply(503, "control store write failed: " + st.message(), "");
+  HttpResponse r = FieldReply(503, "control store unavailable", "");
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
 HttpResponse Unprocessable(const control::FieldError& e) {
   std::string msg = e.field.empty() ? e.message : e.field + ": " + e.message;
   return FieldReply(422, msg, e.field);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "admin/http_message.h"
+#include "common/status.h"
 #include "control/field_error.h"
 
 namespace sw::admin {
@@ -15,6 +16,9 @@ namespace sw::admin {
 HttpResponse JsonReply(unsigned status, const boost::json::value& body);
 // {"error": message, "field": field} (field omitted when empty).
 HttpResponse FieldReply(unsigned status, const std::string& message, const std::string& field);
+// 503 for a failed control store write: {"error": "control store unavailable"} (and
+// Retry-After) when the store does not answer (kUnavailable, cluster mode), else the detail.
+HttpResponse StoreWriteFailed(const Status& st);
 HttpResponse Unprocessable(const control::FieldError& e);  // 422
 HttpResponse NoContent();                                  // 204
 

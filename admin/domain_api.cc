@@ -142,7 +142,7 @@ HttpResponse DomainApi::Create(const Principal& p, const HttpRequest& req) {
   m.audit.push_back({"domain.create", d.domain.name, Changes(*body), control_.ResellerOf(d.domain),
                      d.domain.customer});
   ::sw::Status st = control_.Apply(p, req.client_ip, std::move(m));
-  if (!st.ok()) return FieldReply(503, "control store write failed: " + st.message(), "");
+  if (!st.ok()) return StoreWriteFailed(st);
   return JsonReply(201, control::DomainView(d));
 }
 
@@ -189,7 +189,7 @@ HttpResponse DomainApi::Batch(const Principal& p, const HttpRequest& req) {
   }
   if (!m.domains.empty()) {
     ::sw::Status st = control_.Apply(p, req.client_ip, std::move(m));
-    if (!st.ok()) return FieldReply(503, "control store write failed: " + st.message(), "");
+    if (!st.ok()) return StoreWriteFailed(st);
   }
   return JsonReply(200, json::object{{"results", std::move(results)}});
 }
@@ -218,7 +218,7 @@ HttpResponse DomainApi::Patch(const Principal& p, const HttpRequest& req, const 
   m.audit.push_back({"domain.update", d.domain.name, Changes(*body),
                      control_.ResellerOf(updated.domain), updated.domain.customer});
   ::sw::Status st = control_.Apply(p, req.client_ip, std::move(m));
-  if (!st.ok()) return FieldReply(503, "control store write failed: " + st.message(), "");
+  if (!st.ok()) return StoreWriteFailed(st);
   return JsonReply(200, control::DomainView(updated));
 }
 
@@ -236,7 +236,7 @@ HttpResponse DomainApi::Delete(const Principal& p, const HttpRequest& req, const
   m.audit.push_back(
       {"domain.delete", d.domain.name, {}, control_.ResellerOf(d.domain), d.domain.customer});
   ::sw::Status st = control_.Apply(p, req.client_ip, std::move(m));
-  if (!st.ok()) return FieldReply(503, "control store write failed: " + st.message(), "");
+  if (!st.ok()) return StoreWriteFailed(st);
   return NoContent();
 }
 
@@ -304,7 +304,7 @@ asio::awaitable<HttpResponse> DomainApi::Verify(Principal p, HttpRequest req, Ro
   m.audit.push_back({"domain.verify", d->domain.name, json::object{{"state", "active"}},
                      control_.ResellerOf(d->domain), d->domain.customer});
   ::sw::Status st = control_.Apply(p, req.client_ip, std::move(m));
-  if (!st.ok()) co_return FieldReply(503, "control store write failed: " + st.message(), "");
+  if (!st.ok()) co_return StoreWriteFailed(st);
   co_return JsonReply(200, control::DomainView(active));
 }
 

@@ -51,7 +51,7 @@ HttpResponse TenantApi::Handle(const Principal& p, const HttpRequest& req, const
 HttpResponse TenantApi::Commit(const Principal& p, const HttpRequest& req, Mutation m,
                                unsigned status, const json::value& body) {
   Status st = control_.Apply(p, req.client_ip, std::move(m));
-  if (!st.ok()) return FieldReply(503, "control store write failed: " + st.message(), "");
+  if (!st.ok()) return StoreWriteFailed(st);
   if (status == 204) return NoContent();
   return JsonReply(status, body);
 }

@@ -108,36 +108,57 @@ Principal ControlPlane::OperatorPrincipal() {
   return p;
 }
 
-Status ControlPlane::Load() {
-  size_t bad = 0;
-  auto load = [&](const std::string& key, const std::string& text) {
+Status ControlPlane::ReadRecords(ControlStore& store, Records* out) {
+  auto load = [out](const std::string& key, const std::string& text) {
     bool ok = false;
     if (key.rfind("r/", 0) == 0) {
       Reseller r;
-      if ((ok = LoadReseller(text, &r))) resellers_[r.id] = std::move(r);
+      if ((ok = LoadReseller(text, &r))) out->resellers[r.id] = std::move(r);
     } else if (key.rfind("c/", 0) == 0) {
       Customer c;
-      if ((ok = LoadCustomer(text, &c))) customers_[c.id] = std::move(c);
+      if ((ok = LoadCustomer(text, &c))) out->customers[c.id] = std::move(c);
     } else if (key.rfind("t/", 0) == 0) {
       Token t;
       if ((ok = LoadToken(text, &t))) {
-        token_by_hash_[t.hash] = t.id;
-        tokens_[t.id] = std::move(t);
+        out->token_by_hash[t.hash] = t.id;
+        out->tokens[t.id] = std::move(t);
       }
     } else if (key.rfind("d/", 0) == 0) {
       DomainRecord d;
-      if ((ok = LoadDomain(text, &d))) domains_[d.domain.name] = std::move(d);
+      if ((ok = LoadDomain(text, &d))) out->domains[d.domain.name] = std::move(d);
     }
     if (!ok) {
-      ++bad;
+      ++out->unreadable;
       log::Error("control_record_unreadable").kv("key", key);
     }
     return true;
   };
   for (const char* prefix : {"r/", "c/", "t/", "d/"}) {
-    Status st = store_.ScanPrefix(prefix, load);
+    Status st = store.ScanPrefix(prefix, load);
     if (!st.ok()) return st;
   }
+  return Status::Ok();
+}
+
+void ControlPlane::TakeRecords(Records&& r) {
+  resellers_ = std::move(r.resellers);
+  customers_ = std::move(r.customers);
+  tokens_ = std::move(r.tokens);
+  token_by_hash_ = std::move(r.token_by_hash);
+  domains_ = std::move(r.domains);
+}
+
+Status ControlPlane::Load() {
+  // The version first: a change committed while the records are read is read again later.
+  uint64_t version = 0;
+  Status st = store_.ChangeVersion(&version);
+  if (!st.ok()) return st;
+  Records r;
+  st = ReadRecords(store_, &r);
+  if (!st.ok()) return st;
+  size_t bad = r.unreadable;
+  TakeRecords(std::move(r));
+  applied_version_ = newest_version_ = version;
   effective_ = Build();
   RebuildTenants();
   log::Info("control_loaded")
@@ -145,7 +166,8 @@ Status ControlPlane::Load() {
       .kv("customers", customers_.size())
       .kv("domains", domains_.size())
       .kv("tokens", tokens_.size())
-      .kv("unreadable", bad);
+      .kv("unreadable", bad)
+      .kv("version", version);
   return Status::Ok();
 }
 
@@ -168,6 +190,14 @@ std::shared_ptr<const config::Config> ControlPlane::Build() const {
   for (auto& [name, d] : cfg->domains) d.source = config::DomainSource::kConfig;
   for (const auto& [name, rec] : domains_) cfg->domains.emplace(name, rec.domain);  // file wins
   return cfg;
+}
+
+void ControlPlane::PublishNow() {
+  publish_timer_.cancel();
+  publish_pending_ = false;
+  last_publish_ = std::chrono::steady_clock::now();
+  effective_ = Build();
+  publish_(effective_);
 }
 
 void ControlPlane::SchedulePublish() {
@@ -205,10 +235,13 @@ std::optional<Principal> ControlPlane::Authenticate(std::string_view token) {
   auto p = PrincipalFor(t->second, resellers_, customers_);
   if (!p) return std::nullopt;
   int64_t now = NowMs();
-  // Last use is kept to the minute, written without a sync (it is not worth an fsync).
+  // Last use is kept to the minute, written without a sync (it is not worth an fsync), off
+  // the io thread when the worker runs; a failure (store down) is not worth an error.
   if (now - t->second.last_used_ms >= 60000) {
     t->second.last_used_ms = now;
-    store_.PutUnsynced({{"t/" + t->second.id, StoreToken(t->second)}});
+    std::vector<RecordPut> put{{"t/" + t->second.id, StoreToken(t->second)}};
+    ControlStore* store = &store_;
+    if (!PostToWorker([store, put] { store->PutUnsynced(put); })) store_.PutUnsynced(put);
   }
   return p;
 }
@@ -368,7 +401,8 @@ Status ControlPlane::Apply(const Principal& actor, const std::string& client_ip,
                    {"scope", {{"reseller", a.reseller}, {"customer", a.customer}}}};
     cs.audit.push_back({seq, json::serialize(e)});
   }
-  Status st = store_.Commit(cs);
+  uint64_t version = 0;
+  Status st = store_.CommitVersioned(cs, &version);
   if (!st.ok()) {
     log::Error("control_write_failed").kv("detail", st.message());
     return st;
@@ -398,14 +432,11 @@ Status ControlPlane::Apply(const Principal& actor, const std::string& client_ip,
     log::Info("audit").kv("seq", a.seq).kv("actor", actor.token_id).kv("client", client_ip);
   // Customer moves change who sees which domain, not the SMTP table; domains republish.
   if (removes) {
-    publish_timer_.cancel();
-    publish_pending_ = false;
-    last_publish_ = std::chrono::steady_clock::now();
-    effective_ = Build();
-    publish_(effective_);
+    PublishNow();
   } else if (domains_changed) {
     SchedulePublish();
   }
+  NoteOwnVersion(version);  // other nodes' changes in between: read back
   return Status::Ok();
 }
 

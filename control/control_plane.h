@@ -3,17 +3,23 @@
 // effective domain table published to the SMTP path. Fails by Status; never throws.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
+#include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "common/metrics.h"
 #include "control/control_store.h"
 #include "control/records.h"
 
@@ -45,9 +51,24 @@ class ControlPlane {
  public:
   ControlPlane(boost::asio::io_context& io, ControlStore& store,
                std::shared_ptr<const config::Config> file_config, PublishFn publish);
+  ~ControlPlane();
+  ControlPlane(const ControlPlane&) = delete;
+  ControlPlane& operator=(const ControlPlane&) = delete;
 
   // Reads every record; the effective config is then available at once (no publish).
   Status Load();
+  // Cluster mode (SPEC section 13), after Load on the io thread: follows what other nodes write
+  // through the store's watch (ControlStore::WatchChanges). On a change version above the one
+  // in memory, tenants, tokens and domains are read again on a thread of this object's and
+  // swapped in on the io thread, the domain table published at once; versions of this node's
+  // own writes cause nothing. Tracks whether the store answers (StoreUp, gauge
+  // spamweeder_control_store_up, events control_store_unavailable / control_store_restored)
+  // and writes tokens' last use off the io thread. An embedded store has nothing to watch.
+  void StartWatching();
+  void StopWatching();  // joins the threads; the destructor calls it
+  bool StoreUp() const { return store_up_.load(std::memory_order_relaxed); }
+  // Every change to tenants, tokens and domains up to this version is in memory.
+  uint64_t applied_version() const { return applied_version_; }
   // SIGHUP: a new config file; publishes the merged table at once.
   void SetFileConfig(std::shared_ptr<const config::Config> file_config);
   std::shared_ptr<const config::Config> Effective() const { return effective_; }
@@ -112,7 +133,28 @@ class ControlPlane {
 
  private:
   void SchedulePublish();
+  void PublishNow();
   std::shared_ptr<const config::Config> Build() const;
+
+  // Tenants, tokens and domains as read from the store.
+  struct Records {
+    std::map<std::string, Reseller> resellers;
+    std::map<std::string, Customer> customers;
+    std::map<std::string, Token> tokens;
+    std::unordered_map<std::string, std::string> token_by_hash;
+    std::map<std::string, DomainRecord> domains;
+    size_t unreadable = 0;
+  };
+  static Status ReadRecords(ControlStore& store, Records* out);
+  void TakeRecords(Records&& r);
+  // control_plane_sync.cc: the watch, on the io thread unless said otherwise.
+  void OnWatchEvent(const ControlStore::WatchEvent& e);
+  void NoteOwnVersion(uint64_t version);  // after a local commit
+  void MaybeReload();
+  void Reloaded(std::shared_ptr<Records> r, uint64_t version, Status st, int64_t ms);
+  void PostToIo(std::function<void()> fn);       // any thread
+  bool PostToWorker(std::function<void()> job);  // any thread; false when none runs
+  void WorkerLoop();
 
   boost::asio::io_context& io_;
   ControlStore& store_;
@@ -130,6 +172,19 @@ class ControlPlane {
   std::map<std::string, Token> tokens_;
   std::unordered_map<std::string, std::string> token_by_hash_;
   std::map<std::string, DomainRecord> domains_;  // API domains, tombstones included
+
+  std::atomic<bool> store_up_{true};
+  bool reloading_ = false;
+  uint64_t applied_version_ = 0;  // every change up to it is in memory
+  uint64_t newest_version_ = 0;   // the highest change version seen
+  metrics::CallbackHandle up_gauge_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // io handlers posted from threads
+  std::thread worker_;                                     // reloads and last-use writes
+  std::mutex worker_mu_;
+  std::condition_variable worker_cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool worker_stop_ = false;
+  bool worker_running_ = false;  // under worker_mu_
 };
 
 }  // namespace sw::control

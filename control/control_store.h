@@ -64,6 +64,36 @@ class ControlStore {
   // through any instance of the store (every node of a cluster), so that two writers never
   // number rows alike. A reserved seq never committed stays a gap.
   virtual Status ReserveAuditSeqs(size_t n, uint64_t* first) = 0;
+
+  // Cluster stores count changes to tenant, token and domain records (keys r/ c/ t/ d/): each
+  // Commit or CommitIfAbsent that writes one raises the store's change version by one, in the
+  // same transaction. The embedded store has no other writer and keeps none (always 0).
+  // Commit, with the change version it made in *version (0: none, or not a cluster store).
+  virtual Status CommitVersioned(const ChangeSet& changes, uint64_t* version) {
+    *version = 0;
+    return Commit(changes);
+  }
+  // The current change version (0 for stores without one).
+  virtual Status ChangeVersion(uint64_t* version) {
+    *version = 0;
+    return Status::Ok();
+  }
+  // What a watched store reports, from a thread of its own: `up` with the change version at
+  // least once a second while the server answers (after every change made through any node
+  // within milliseconds), `up` false once when it stops answering.
+  struct WatchEvent {
+    bool up = true;
+    uint64_t version = 0;
+    std::string detail;  // why it is down
+  };
+  // Starts reporting to `fn` until StopWatching (or destruction); false when the store has
+  // nothing to report (embedded: no other writer, never unreachable).
+  virtual bool WatchChanges(std::function<void(const WatchEvent&)> fn) {
+    (void)fn;
+    return false;
+  }
+  // Joins the watching thread; `fn` is not called after it returns.
+  virtual void StopWatching() {}
 };
 
 }  // namespace sw::control

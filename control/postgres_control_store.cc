@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include "common/log.h"
+#include "control/postgres_change_watcher.h"
 #include "control/postgres_schema.h"
 
 namespace sw::control {
@@ -34,6 +35,13 @@ struct PostgresControlStore::Conn {
               "SELECT GREATEST((SELECT last_value FROM audit_seq),"
               " (SELECT COALESCE(MAX(seq), 0) FROM audit))");
     c.prepare("sw_seq_set", "SELECT setval('audit_seq', $1)");
+    // Migration 3: the change version, raised and announced in the writing transaction (the
+    // row lock orders writers: versions are handed out in commit order).
+    c.prepare("sw_bump",
+              "WITH v AS (UPDATE control_version SET version = version + 1 WHERE id = 1"
+              " RETURNING version)"
+              " SELECT version, pg_notify('sw_control', version::text) FROM v");
+    c.prepare("sw_version", "SELECT version FROM control_version WHERE id = 1");
   }
   pqxx::connection c;
 };
@@ -52,19 +60,35 @@ std::string PrefixEnd(const std::string& prefix) {
   return end;
 }
 
-// Puts, then deletes, then audit rows: the order of the embedded store's WriteBatch.
-void ApplyChanges(pqxx::work& w, const ChangeSet& changes) {
-  for (const auto& p : changes.puts) w.exec_prepared0("sw_put", p.key, p.json);
-  for (const auto& k : changes.deletes) w.exec_prepared0("sw_del", k);
+// Tenant, token and domain records: what other nodes hold in memory and follow.
+bool Watched(const std::string& key) {
+  return key.size() >= 2 && key[1] == '/' &&
+         (key[0] == 'r' || key[0] == 'c' || key[0] == 't' || key[0] == 'd');
+}
+
+// Puts, then deletes, then audit rows: the order of the embedded store's WriteBatch. Returns
+// the new change version when a watched record is written (0 when none is).
+uint64_t ApplyChanges(pqxx::work& w, const ChangeSet& changes) {
+  bool watched = false;
+  for (const auto& p : changes.puts) {
+    w.exec_prepared0("sw_put", p.key, p.json);
+    watched |= Watched(p.key);
+  }
+  for (const auto& k : changes.deletes) {
+    w.exec_prepared0("sw_del", k);
+    watched |= Watched(k);
+  }
   for (const auto& a : changes.audit)
     w.exec_prepared0("sw_audit", static_cast<long long>(a.seq), a.json);
+  if (!watched) return 0;
+  return static_cast<uint64_t>(w.exec_prepared1("sw_bump")[0].as<long long>());
 }
 
 }  // namespace
 
 PostgresControlStore::PostgresControlStore(std::string url) : url_(std::move(url)) {}
 
-PostgresControlStore::~PostgresControlStore() = default;
+PostgresControlStore::~PostgresControlStore() { StopWatching(); }
 
 std::unique_ptr<PostgresControlStore> PostgresControlStore::Open(const std::string& url,
                                                                  Status* error) {
@@ -83,6 +107,11 @@ std::unique_ptr<PostgresControlStore> PostgresControlStore::Open(const std::stri
 }
 
 Status PostgresControlStore::Run(const char* what, const std::function<void(Conn&)>& fn) {
+  // While the watch finds the server down, fail at once: no caller waits for a connect
+  // timeout (the SMTP thread among them); the watch retries every second.
+  if (down_.load(std::memory_order_acquire))
+    return Status(Status::Code::kUnavailable,
+                  std::string("postgresql ") + what + ": control store unavailable");
   std::lock_guard lock(mu_);
   for (int attempt = 0;; ++attempt) {
     bool fresh = !conn_;
@@ -150,12 +179,45 @@ Status PostgresControlStore::Get(const std::string& key, std::string* json) {
 }
 
 Status PostgresControlStore::Commit(const ChangeSet& changes) {
+  uint64_t version = 0;
+  return CommitVersioned(changes, &version);
+}
+
+Status PostgresControlStore::CommitVersioned(const ChangeSet& changes, uint64_t* version) {
+  *version = 0;
   if (changes.empty()) return Status::Ok();
-  return Run("commit", [&](Conn& c) {
+  uint64_t made = 0;
+  Status st = Run("commit", [&](Conn& c) {
     pqxx::work w(c.c);
-    ApplyChanges(w, changes);
+    made = ApplyChanges(w, changes);
     w.commit();
   });
+  if (st.ok()) *version = made;
+  return st;
+}
+
+Status PostgresControlStore::ChangeVersion(uint64_t* version) {
+  long long v = 0;
+  Status st = Run("change_version", [&](Conn& c) {
+    pqxx::nontransaction t(c.c);
+    v = t.exec_prepared1("sw_version")[0].as<long long>();
+  });
+  *version = st.ok() ? static_cast<uint64_t>(v) : 0;
+  return st;
+}
+
+bool PostgresControlStore::WatchChanges(std::function<void(const WatchEvent&)> fn) {
+  StopWatching();
+  watcher_ = std::make_unique<PgChangeWatcher>(url_, [this, fn](const WatchEvent& e) {
+    down_.store(!e.up, std::memory_order_release);
+    fn(e);
+  });
+  return true;
+}
+
+void PostgresControlStore::StopWatching() {
+  watcher_.reset();
+  down_.store(false, std::memory_order_release);
 }
 
 Status PostgresControlStore::CommitIfAbsent(const std::string& guard, const ChangeSet& changes,

@@ -3,6 +3,7 @@
 // Status (server lost or unreachable -> kUnavailable, then reconnects on the next call).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,6 +22,12 @@ namespace sw::control {
 // PutUnsynced turns it off for its transaction. CommitIfAbsent holds a transaction-scoped
 // advisory lock on the guard, so it is atomic against CommitIfAbsent on any node. Audit seqs
 // are never overwritten: a seq already taken fails the commit (kInvalid), nothing applied.
+class PgChangeWatcher;
+
+// The change version (migration 3) is raised by every commit that writes a tenant, token or
+// domain record, and NOTIFYs sw_control in the same transaction; WatchChanges follows it on a
+// connection of its own (PgChangeWatcher). While the watch finds the server down, every call
+// fails at once with kUnavailable instead of waiting for a connection.
 class PostgresControlStore : public ControlStore {
  public:
   // Connects to `url` (postgresql://user@host:port/db or key=value form), applies pending
@@ -42,6 +49,10 @@ class PostgresControlStore : public ControlStore {
   // From the sequence audit_seq (migration 2), moved past the highest committed seq too, under
   // an advisory lock: a block of `n` consecutive seqs no other node or instance gets.
   Status ReserveAuditSeqs(size_t n, uint64_t* first) override;
+  Status CommitVersioned(const ChangeSet& changes, uint64_t* version) override;
+  Status ChangeVersion(uint64_t* version) override;
+  bool WatchChanges(std::function<void(const WatchEvent&)> fn) override;
+  void StopWatching() override;
 
   size_t page_rows() const { return page_rows_; }
   void set_page_rows(size_t n) { page_rows_ = n > 0 ? n : 1; }  // tests use small pages
@@ -60,7 +71,9 @@ class PostgresControlStore : public ControlStore {
   std::string url_;
   size_t page_rows_ = 1000;
   std::mutex mu_;
-  std::unique_ptr<Conn> conn_;  // null until connected and after a lost connection
+  std::unique_ptr<Conn> conn_;                // null until connected and after a lost connection
+  std::atomic<bool> down_{false};             // the watch's view: the server does not answer
+  std::unique_ptr<PgChangeWatcher> watcher_;  // while watching
 };
 
 }  // namespace sw::control

@@ -57,6 +57,14 @@ const std::vector<PgMigration>& PgMigrations() {
        // Audit seqs handed out to every node (ReserveAuditSeqs), from the highest row on.
        "CREATE SEQUENCE audit_seq MINVALUE 0 START WITH 0;"
        "SELECT setval('audit_seq', (SELECT COALESCE(MAX(seq), 0) FROM audit));"},
+      {3,
+       // The change version: raised with every commit to tenant, token or domain records
+       // (r/ c/ t/ d/) in its transaction, which also NOTIFYs sw_control with it; nodes
+       // LISTEN and read it once a second to follow each other (ControlStore::WatchChanges).
+       "CREATE TABLE control_version ("
+       " id int PRIMARY KEY CHECK (id = 1),"
+       " version bigint NOT NULL);"
+       "INSERT INTO control_version (id, version) VALUES (1, 0);"},
   };
   return kAll;
 }

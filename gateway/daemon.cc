@@ -164,6 +164,9 @@ int Serve(const std::string& config_path) {
   control.SetTenantsListener([&alerts](std::shared_ptr<const control::TenantSnapshot> t) {
     alerts->SetTenants(std::move(t));
   });
+  // Cluster mode: other nodes' writes are followed within a second or two; the store going
+  // away leaves the loaded state serving mail (spamweeder_control_store_up).
+  control.StartWatching();
   // A missing or empty ClamAV database is a configuration error (exit 2) at startup.
   if (filters::AnyDomainFilters(*effective)) {
     std::string filters_err;
@@ -297,6 +300,7 @@ int Serve(const std::string& config_path) {
       };
   signals.async_wait(on_signal);
   io.run();
+  control.StopWatching();
   if (loader.joinable()) loader.join();
   alerts->Stop();                  // flushes usage; the outbox keeps what was not sent
   if (pipeline) pipeline->Stop();  // joins scanner threads while `io` still exists
