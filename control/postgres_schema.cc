@@ -102,10 +102,20 @@ Status MigratePostgres(const std::string& url, std::vector<int>* applied) {
 }
 
 std::string PgUrlWithTimeout(const std::string& url) {
-  if (url.find("connect_timeout") != std::string::npos) return url;
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
-    return url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=5";
-  return url + " connect_timeout=5";
+  std::string out = url;
+  const bool uri = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  auto add = [&](const char* key, const char* value) {
+    if (url.find(key) != std::string::npos) return;  // the operator's own setting wins
+    if (uri)
+      out += (out.find('?') == std::string::npos ? "?" : "&");
+    else
+      out += " ";
+    out += std::string(key) + "=" + value;
+  };
+  add("connect_timeout", "5");
+  // A server that vanishes from the network (no RST) fails a call after 10 s, not minutes.
+  add("tcp_user_timeout", "10000");
+  return out;
 }
 
 bool PgConnectionLost(const std::exception& e) {

@@ -24,8 +24,8 @@ const std::vector<PgMigration>& PgMigrations();
 // PostgresControlStore::Open calls it too.
 Status MigratePostgres(const std::string& url, std::vector<int>* applied);
 
-// `url` with connect_timeout=5 added when it names none (URI or key=value form), so an
-// unreachable server fails the call instead of hanging it.
+// `url` with connect_timeout=5 and tcp_user_timeout=10000 added when it names them not (URI
+// or key=value form), so an unreachable server fails the call instead of hanging it.
 std::string PgUrlWithTimeout(const std::string& url);
 
 // The Status for an exception thrown by libpqxx (or anything else): a lost or refused
