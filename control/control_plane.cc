@@ -241,7 +241,12 @@ std::optional<Principal> ControlPlane::Authenticate(std::string_view token) {
     t->second.last_used_ms = now;
     std::vector<RecordPut> put{{"t/" + t->second.id, StoreToken(t->second)}};
     ControlStore* store = &store_;
-    if (!PostToWorker([store, put] { store->PutUnsynced(put); })) store_.PutUnsynced(put);
+    // Not over a token another node revoked meanwhile (a put would bring it back).
+    auto write = [store, put] {
+      std::string old;
+      if (store->Get(put[0].key, &old).ok()) store->PutUnsynced(put);
+    };
+    if (!PostToWorker(write)) write();
   }
   return p;
 }
