@@ -1,21 +1,33 @@
 // Drives the portal in Debian's headless Chromium (npm playwright-core; one browser for every
 // scenario): per-brand sign-in and isolation, queue hold/release, settings validation next to the
-// field, the CSRF rules, sign-out, 360 px layout, axe-core accessibility, the sign-in limit.
+// field, the CSRF rules, sign-out, 360 px layout, axe-core accessibility, the sign-in limit; the
+// other pages (domain form, customers, tokens, audit, usage, alerts, resellers) in portal_pages.js.
 // Fails (exit 1) on the first broken expectation, naming it. Input: env SW_PORTAL (JSON, from
 // tests/integration/portal_test.cc); screenshots go to its `artifacts` directory.
 const fs = require('fs');
 const path = require('path');
 const { chromium } = require(path.join(__dirname, 'node_modules', 'playwright-core'));
+const { pagesScenario } = require(path.join(__dirname, 'portal_pages.js'));
 
 const cfg = JSON.parse(process.env.SW_PORTAL);
 const axeSource = fs.readFileSync(path.join(__dirname, 'node_modules', 'axe-core', 'axe.min.js'),
   'utf8');
 const url = (host) => `http://${host}:${cfg.port}/`;
 const checks = [];
+const out = {};  // read by tests/integration/portal_test.cc (e.g. the domain the form created)
 
 function expect(ok, what) {
   if (!ok) throw new Error(`expectation failed: ${what}`);
   checks.push(what);
+}
+
+// Script errors and CSP refusals on any page: reported with the result, fail the run at the end.
+const pageErrors = [];
+function watch(page) {
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && m.text().includes('Content Security Policy')) pageErrors.push(`${m.text().slice(0, 60)} at ${page.url()} after check ${checks.length}`);
+  });
 }
 
 async function shot(page, name) {
@@ -43,6 +55,7 @@ async function brandScenario(browser, me, other) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 },
     timezoneId: 'America/New_York' });
   const page = await context.newPage();
+  watch(page);
   page.setDefaultTimeout(15000);
   await page.goto(url(me.host));
   await page.locator('#token').waitFor();
@@ -88,7 +101,7 @@ async function queueAndSettings(page, me, other) {
   await page.locator('a', { hasText: me.queued_domain }).click();
   const status = page.locator('#status');
   await status.filter({ hasText: '1 queued (0 held)' }).waitFor();
-  await page.getByRole('button', { name: 'Hold' }).click();
+  await page.getByRole('button', { name: 'Hold', exact: true }).click();
   await status.filter({ hasText: '(1 held)' }).waitFor();
   checks.push('hold through the portal holds the queued message');
   const domainText = await page.locator('body').innerText();
@@ -97,7 +110,7 @@ async function queueAndSettings(page, me, other) {
     `the DNS section names the gateway as MX (${domainText.slice(domainText.indexOf('DNS'), domainText.indexOf('DNS') + 120)})`);
   await shot(page, `${me.name}-domain-desktop`);
   await accessibility(page, `${me.name} domain`);
-  await page.getByRole('button', { name: 'Release' }).click();
+  await page.getByRole('button', { name: 'Release', exact: true }).click();
   await status.filter({ hasText: '(0 held)' }).waitFor();
   checks.push('release through the portal releases it');
 
@@ -123,22 +136,6 @@ async function queueAndSettings(page, me, other) {
   await page.reload();
   await status.filter({ hasText: '(0 held)' }).waitFor();
   checks.push('the refused writes changed nothing');
-}
-
-async function narrow(browser, me) {
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 },
-    isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  await signIn(page, me, me.domain);
-  await page.locator('td.up, td.down').first().waitFor();
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  expect(width <= 361, `no horizontal scrolling at 360 px (content ${width} px wide)`);
-  await shot(page, `${me.name}-domains-360`);
-  await page.locator('a', { hasText: me.queued_domain }).click();
-  await page.locator('#status').waitFor();
-  await shot(page, `${me.name}-domain-360`);
-  await context.close();
 }
 
 async function signOut(page) {
@@ -172,16 +169,21 @@ async function signInLimit(me) {
   try {
     const a = await brandScenario(browser, cfg.a, cfg.b);
     await queueAndSettings(a.page, cfg.a, cfg.b);
-    await narrow(browser, cfg.a);
+    const t = { expect, checks, shot, accessibility, out, watch };
+    await pagesScenario(t, browser, cfg, a.page, signIn);
     await signOut(a.page);
     await a.context.close();
     const b = await brandScenario(browser, cfg.b, cfg.a);
     await b.context.close();
     await signInLimit(cfg.a);
+    expect(pageErrors.length === 0, `no script errors or CSP refusals: ${JSON.stringify(pageErrors)}`);
+  } catch (e) {
+    if (pageErrors.length) e.message += ` (page errors: ${JSON.stringify(pageErrors)})`;
+    throw e;
   } finally {
     await browser.close();
   }
-  console.log(JSON.stringify({ ok: true, checks }));
+  console.log(JSON.stringify({ ok: true, ...out, checks }));
 })().catch((e) => {
   console.log(JSON.stringify({ ok: false, error: String(e && e.stack || e), checks }));
   process.exit(1);

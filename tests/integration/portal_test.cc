@@ -69,6 +69,8 @@ class PortalTest : public GatewayTest {
     ASSERT_FALSE(t.token.empty());
   }
 
+  void ExpectCreatedDomainTakesMail(const std::string& report);
+
   static json::object TenantJson(const Tenant& t) {
     return {{"name", t.name},  {"product", t.product}, {"color", t.color},
             {"host", t.host},  {"domain", t.domain},   {"queued_domain", t.queued_domain},
@@ -108,10 +110,14 @@ TEST_F(PortalTest, BrandsIsolationQueueSettingsCsrfAndAccessibilityInChromium) {
   ASSERT_TRUE(sent.accepted) << sent.error;
 
   std::string artifacts = std::string(SW_ARTIFACTS_DIR) + "/portal";
+  json::object ta = TenantJson(a);
+  ta["new_domain"] = "new.acme.test";  // created through the portal's form
+  ta["destination"] = "[127.0.0.1]:" + std::to_string(sink_.port());
   json::object input{{"port", gw_->admin_port()},
                      {"mx_host", o.hostname},
                      {"artifacts", artifacts},
-                     {"a", TenantJson(a)},
+                     {"operator_token", kOperator},
+                     {"a", ta},
                      {"b", TenantJson(b)}};
   ASSERT_EQ(setenv("SW_PORTAL", json::serialize(input).c_str(), 1), 0);
   std::string out = dir_.File("browser.out");
@@ -123,8 +129,36 @@ TEST_F(PortalTest, BrandsIsolationQueueSettingsCsrfAndAccessibilityInChromium) {
   EXPECT_NE(report.find("\"ok\":true"), std::string::npos) << report;
   for (const char* png :
        {"acme-signin-desktop", "acme-domains-desktop", "acme-domain-desktop", "acme-domains-360",
-        "acme-domain-360", "blue-signin-desktop", "blue-domains-desktop"})
+        "acme-domain-360", "acme-customers-desktop", "acme-customers-360", "acme-tokens-desktop",
+        "acme-tokens-360", "acme-customer-desktop", "operator-resellers-desktop",
+        "blue-signin-desktop", "blue-domains-desktop"})
     EXPECT_TRUE(std::filesystem::exists(artifacts + "/" + png + ".png")) << png;
+  ExpectCreatedDomainTakesMail(report);
+}
+
+// The domain the script created through the form exists in the API and takes mail.
+void PortalTest::ExpectCreatedDomainTakesMail(const std::string& report) {
+  size_t at = report.find("{\"ok\"");
+  ASSERT_NE(at, std::string::npos) << report;
+  std::string line = report.substr(at, report.find('\n', at) - at);
+  boost::system::error_code ec;
+  json::value v = json::parse(line, ec);
+  const json::value* name =
+      !ec && v.is_object() ? v.as_object().if_contains("created_domain") : nullptr;
+  ASSERT_TRUE(name && name->is_string()) << "the script reported no created_domain: " << report;
+  std::string domain(name->as_string());
+  admin::HttpClient http("127.0.0.1", gw_->admin_port(), kOperator, 10s);
+  auto r = http.Call("GET", "/api/v1/domains/" + domain, {});
+  ASSERT_TRUE(r.ok && r.status == 200) << r.status << " " << r.body << r.error;
+  EXPECT_NE(r.body.find("\"customer\":\"c_"), std::string::npos) << r.body;
+  SendResult sent;
+  for (auto until = std::chrono::steady_clock::now() + 10s;
+       !sent.accepted && std::chrono::steady_clock::now() < until;) {
+    sent = SendMessage(port(), {"sender@client.test", {"user@" + domain}, ""},
+                       SimpleMessage("portal-created"));
+    if (!sent.accepted) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(sent.accepted) << "mail to " << domain << ": " << sent.error;
 }
 
 }  // namespace
