@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential cmake ninja-build pkg-config ccache git \
   libboost1.81-dev libssl-dev libcurl4-openssl-dev libclamav-dev clamav clamav-testfiles \
   librocksdb-dev libyaml-cpp-dev libgtest-dev libc-ares-dev \
-  rspamd redis-server postfix swaks libnet-ssleay-perl openssl procps bc python3 chromium \
+  rspamd redis-server postfix swaks libnet-ssleay-perl openssl procps bc python3 chromium curl \
   util-linux systemd dnsmasq-base clang libclang-rt-14-dev libseccomp-dev libpqxx-dev postgresql"
 missing=""
 for p in $PKGS; do
