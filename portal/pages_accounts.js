@@ -121,22 +121,32 @@ async function accountOptions() {
   return opts;
 }
 
-export async function tokensView() {
+async function tokenList(box, result) {
   const r = await api('GET', '/api/v1/tokens');
-  if (r.status !== 200) return errorPage('Tokens', r);
-  const result = el('p', { id: 'token-list-result', role: 'status' });
+  if (r.status !== 200) return false;
   const rows = (r.json.tokens || []).map((t) => row(t.name || '—', t.id, t.account, t.role,
     when(t.created_at), when(t.last_used_at), el('button', { type: 'button',
       'aria-label': `Revoke token ${t.name || t.id}`, text: 'Revoke', onclick: async () => {
         if (!window.confirm(`Revoke token ${t.name || t.id}? Anything using it stops working.`))
           return;
         const d = await api('DELETE', `/api/v1/tokens/${encodeURIComponent(t.id)}`);
-        if (d.status === 204) tokensView();
-        else result.textContent = d.json.error || `revoke failed (${d.status})`;
+        result.textContent = d.status === 204 ? `Token ${t.name || t.id} revoked.`
+          : (d.json.error || `revoke failed (${d.status})`);
+        tokenList(box, result);
       } })));
-  const list = rows.length ? table('Tokens',
+  box.textContent = '';
+  box.append(rows.length ? table('Tokens',
     ['Name', 'ID', 'Account', 'Role', 'Created', 'Last used', ''], rows)
-    : el('p', { text: 'No tokens.' });
+    : el('p', { text: 'No tokens.' }));
+  return true;
+}
+
+export async function tokensView() {
+  const result = el('p', { id: 'token-list-result', role: 'status' });
+  const list = el('div', { id: 'token-list' });
+  const r = await api('GET', '/api/v1/tokens');
+  if (r.status !== 200) return errorPage('Tokens', r);
+  await tokenList(list, result);
   const account = field('token-account', 'Account', {}, await accountOptions());
   const role = field('token-role', 'Role', {}, [['admin', 'admin (read and write)'],
     ['read', 'read only']]);
@@ -155,8 +165,11 @@ export async function tokensView() {
         el('button', { type: 'button', text: 'Copy token', onclick: async () => {
           try { await navigator.clipboard.writeText(c.json.token); res.textContent = 'Copied.'; }
           catch (e) { res.textContent = 'Select the token and copy it by hand.'; }
-        } }), ' ', el('a', { href: '#/tokens', text: 'Done (refresh the list)',
-          onclick: (ev) => { ev.preventDefault(); tokensView(); } })));
+        } }), ' ', el('button', { type: 'button', text: 'Done, hide it',
+          onclick: () => { created.textContent = ''; } })));
+      name.input.value = '';
+      await tokenList(list, result);
+      created.querySelector('code').scrollIntoView({ block: 'nearest' });
     });
   show('Tokens', created, list, result, create);
 }

@@ -105,10 +105,13 @@ async function tokens(t, page, me) {
   t.expect(await bearerStatus(page, value) === 200, 'the new token works against the API');
   await t.accessibility(page, `${me.name} tokens`);
   await t.shot(page, `${me.name}-tokens-desktop`);
-  await page.getByRole('link', { name: 'Done (refresh the list)' }).click();
+  await page.locator('#token-list td', { hasText: 'portal-ci' }).waitFor();
   page.once('dialog', (d) => d.accept());
   await page.getByRole('button', { name: 'Revoke token portal-ci' }).click();
+  await page.locator('#token-list-result', { hasText: 'revoked' }).waitFor();
   await page.getByRole('button', { name: 'Revoke token portal-ci' }).waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Done, hide it' }).click();
+  t.expect(await page.locator('#new-token-value').count() === 0, 'the token can be hidden');
   const after = await bearerStatus(page, value);
   t.expect(after === 401, `the revoked token gets 401 (${after})`);
 }
@@ -177,10 +180,23 @@ async function operatorResellers(t, browser, cfg) {
   t.watch(page);
   page.setDefaultTimeout(15000);
   await page.goto(`http://127.0.0.1:${cfg.port}/`);
-  await page.getByLabel('Access token').fill(cfg.operator_token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#nav a', { hasText: 'Resellers' }).click();
+  await page.locator('#token').waitFor();
+  await page.keyboard.type(cfg.operator_token);  // the sign-in page focuses its field
+  await page.keyboard.press('Enter');
+  await page.locator('#nav a', { hasText: 'Resellers' }).waitFor();
+  // Keyboard only: the first Tab reaches "Skip to content", then the nav links in order.
+  await page.reload();
+  await page.locator('#nav a', { hasText: 'Resellers' }).waitFor();
+  await page.keyboard.press('Tab');
+  const first = await page.evaluate(() => document.activeElement.textContent);
+  t.expect(first === 'Skip to content', `the first Tab reaches the skip link (${first})`);
+  for (let i = 0; i < 12; ++i) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(() => document.activeElement.textContent) === 'Resellers') break;
+  }
+  await page.keyboard.press('Enter');
   await page.locator('main table', { hasText: cfg.a.product }).waitFor();
+  t.checks.push('signed in and reached Resellers with the keyboard alone');
   await page.getByLabel('Name', { exact: true }).fill('Gamma MSP');
   await page.getByLabel('Plan: maximum domains (0: unlimited)').fill('5');
   await page.getByLabel('Product name').fill('Gamma Guard');
