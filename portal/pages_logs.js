@@ -6,7 +6,7 @@ import { api, el, errorPage, field, row, show, showError, table, utcDay, when }
 import { alertRows } from '/portal/assets/pages_domain.js';
 
 const kPage = 50;
-const kAuditScan = 20;  // pages of 1,000 read to find the newest entries
+const kAuditKept = 5000;  // newest entries kept for paging back
 
 function changes(c) {
   if (!c || typeof c !== 'object') return '';
@@ -14,20 +14,19 @@ function changes(c) {
   return s.length > 160 ? `${s.slice(0, 157)}…` : s;
 }
 
-// The API pages the audit log oldest first (`after` = last seq seen); the newest entries are the
-// last pages, so the page reads forward with `after` and shows the tail newest first.
+// The API pages the audit log oldest first (`after` = last seq seen; it has no newest-first
+// order), so the page reads forward with `after` to the end and shows the tail newest first.
 export async function auditView(params) {
   let after = 0;
   let entries = [];
   let truncated = false;
-  for (let i = 0; ; ++i) {
+  for (;;) {
     const r = await api('GET', `/api/v1/audit?after=${after}&limit=1000`);
     if (r.status !== 200) return errorPage('Audit log', r);
     entries = entries.concat(r.json.entries || []);
-    if (entries.length > kAuditScan * 1000) entries = entries.slice(-kAuditScan * 1000);
+    if (entries.length > kAuditKept) { entries = entries.slice(-kAuditKept); truncated = true; }
     if (r.json.next === null || r.json.next === undefined) break;
     after = r.json.next;
-    if (i >= kAuditScan * 5) { truncated = true; break; }
   }
   entries.reverse();
   const pageNo = Math.max(0, Number(params.get('page') || 0) || 0);
@@ -43,7 +42,7 @@ export async function auditView(params) {
   show('Audit log', rows.length ? table('Audit log',
     ['Seq', 'When', 'Action', 'Object', 'By', 'From', 'Changes'], rows)
     : el('p', { text: 'No entries.' }), pager,
-  truncated ? el('p', { text: 'Only the newest entries are shown.' }) : null);
+  truncated ? el('p', { text: `Only the newest ${kAuditKept} entries are shown.` }) : null);
 }
 
 export async function usageView(params) {
