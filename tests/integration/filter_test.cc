@@ -383,7 +383,10 @@ TEST_F(FilterTest, ReplacedSignatureDatabaseIsPickedUpWithoutRestart) {
   std::string ndb = ReadFile(db + "/test.ndb") + "SpamWeeder-Reload-Test:0:*:" + hex + "\n";
   ASSERT_TRUE(WriteFile(db + "/.test.ndb.new", ndb));
   std::filesystem::rename(db + "/.test.ndb.new", db + "/test.ndb");
+  // The supervisor loaded it (clamav_reloaded) and the gateway switched to the new generation
+  // of workers (clamav_workers_reloaded): from then on every scan uses the new signatures.
   ASSERT_TRUE(gw_->log().WaitFor("event=clamav_reloaded\\b", 15s)) << gw_->log().Text();
+  ASSERT_TRUE(gw_->log().WaitFor("event=clamav_workers_reloaded\\b", 15s)) << gw_->log().Text();
 
   ExpectRefused("user@example.com", SimpleMessage("reload-2", marker + "\r\n"), "554 5.7.1");
   EXPECT_TRUE(gw_->log().WaitFor("event=scanned\\b.*\\bvirus=SpamWeeder-Reload-Test", 5s));
