@@ -1042,20 +1042,25 @@ TEST_F(ProvisioningFilterTest, FilteringSwitchedOnOverApiScans) {
   ASSERT_TRUE(TimeUntilRcpt(to, "250", 3s));
   EXPECT_TRUE(ReplyIs(SendGtube(to, ++sent_), "250")) << "GTUBE refused without filtering";
 
+  // The first Premium domain on a gateway also starts the scanners (the ClamAV supervisor loads
+  // the database: seconds with a full signature set), so that first switch is not timed.
   admin::HttpResult on =
       Api(kOperator, "PATCH", "/api/v1/domains/premium.test", R"({"filtering": true})");
   ASSERT_EQ(on.status, 200u) << Describe(on);
-  auto took = TimeUntilGtube(to, "550 5.7.1", 5s);
-  ASSERT_TRUE(took) << "GTUBE still accepted 5 s after filtering was switched on";
-  EXPECT_LT(took->count(), 1500) << "took " << took->count() << " ms";
+  auto took = TimeUntilGtube(to, "550 5.7.1", 30s);
+  ASSERT_TRUE(took) << "GTUBE still accepted 30 s after filtering was first switched on";
   EXPECT_TRUE(gw_->log().Find("event=scanned\\b.*\\bverdict=reject\\b"));
 
-  admin::HttpResult off =
-      Api(kOperator, "PATCH", "/api/v1/domains/premium.test", R"({"filtering": false})");
-  ASSERT_EQ(off.status, 200u) << Describe(off);
-  took = TimeUntilGtube(to, "250", 5s);
-  ASSERT_TRUE(took) << "GTUBE still refused 5 s after filtering was switched off";
-  EXPECT_LT(took->count(), 1500) << "took " << took->count() << " ms";
+  // With the scanners running, a switch is live on the SMTP path within 1 s (SPEC section 10;
+  // checked with a margin), either way.
+  for (bool filtering : {false, true}) {
+    admin::HttpResult r = Api(kOperator, "PATCH", "/api/v1/domains/premium.test",
+                              filtering ? R"({"filtering": true})" : R"({"filtering": false})");
+    ASSERT_EQ(r.status, 200u) << Describe(r);
+    took = TimeUntilGtube(to, filtering ? "550 5.7.1" : "250", 5s);
+    ASSERT_TRUE(took) << "filtering " << filtering << " not live 5 s after the PATCH";
+    EXPECT_LT(took->count(), 1500) << "filtering " << filtering << ": " << took->count() << " ms";
+  }
 }
 
 }  // namespace
