@@ -296,6 +296,10 @@ ClamavScan ClamavWorkerPool::Scan(std::string_view data, std::string_view id) {
       Discard(*slot);
       continue;
     }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++sent_;
+    }
     auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
     std::string reply;
     int junk = -1;
@@ -357,6 +361,11 @@ uint64_t ClamavWorkerPool::generation() const {
 uint64_t ClamavWorkerPool::workers_lost() const {
   std::lock_guard<std::mutex> lock(mu_);
   return lost_;
+}
+
+uint64_t ClamavWorkerPool::requests_sent() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sent_;
 }
 
 size_t ClamavWorkerPool::busy() const {

@@ -50,8 +50,9 @@ class ClamavWorkerPool : public VirusScanner {
   // Live worker processes (idle and busy) of the current generation, and the supervisor.
   std::vector<pid_t> WorkerPids() const;
   pid_t supervisor_pid() const;
-  uint64_t workers_lost() const;  // workers that died or were killed
-  size_t busy() const;            // scans handed to a worker and not answered yet
+  uint64_t workers_lost() const;   // workers that died or were killed
+  size_t busy() const;             // workers taken for a scan and not answered yet
+  uint64_t requests_sent() const;  // scan requests a worker's socket accepted
 
  private:
   struct Slot {
@@ -83,6 +84,7 @@ class ClamavWorkerPool : public VirusScanner {
   uint64_t generation_ = 0;             // ours: +1 per "ready" or "loaded"
   unsigned signatures_ = 0;
   uint64_t lost_ = 0;
+  uint64_t sent_ = 0;
   bool stopping_ = false;
   std::thread control_;
 };

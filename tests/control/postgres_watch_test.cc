@@ -93,8 +93,14 @@ TEST_F(PostgresWatchTest, TenantCommitsRaiseTheVersionAndNotifyOtherInstances) {
   EXPECT_TRUE(events.WaitFor([](auto& e) { return e.version == 2; }, 3s));
   b->StopWatching();
   size_t n = events.seen.size();
+  // A third instance still watching sees the next change: by then B would have seen it too.
+  auto c = Open(url_);
+  ASSERT_TRUE(c);
+  Events witness;
+  ASSERT_TRUE(c->WatchChanges([&](const ControlStore::WatchEvent& e) { witness.Add(e); }));
+  ASSERT_TRUE(witness.WaitFor([](auto& e) { return e.up; }, 3s));
   ASSERT_TRUE(a->Commit(domain).ok());
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(witness.WaitFor([](auto& e) { return e.version == 3; }, 3s));
   EXPECT_EQ(events.seen.size(), n) << "no event after StopWatching";
 }
 

@@ -121,8 +121,8 @@ TEST_F(ClamavWorkerPoolTest, WorkerKilledDuringAScanCostsThatScanAndIsReplaced) 
   ASSERT_EQ(kill(worker, SIGSTOP), 0);
   ClamavScan during;
   std::thread t([&] { during = pool_->Scan("Subject: x\r\n\r\n" + kEicar + "\r\n", "QKILL"); });
-  ASSERT_TRUE(WaitFor([&] { return pool_->busy() == 1; }));
-  std::this_thread::sleep_for(100ms);  // Acquire -> sendmsg: microseconds
+  // The request is in the stopped worker's socket: the kill lands during its scan.
+  ASSERT_TRUE(WaitFor([&] { return pool_->requests_sent() == 1; }));
   ASSERT_EQ(kill(worker, SIGKILL), 0);
   t.join();
   EXPECT_FALSE(during.ok);
