@@ -139,7 +139,7 @@ std::optional<PortalSession> Portal::Session(const HttpRequest& req) {
   if (s->principal.is_operator() && s->principal.token_id == "operator") {
     auto cfg = config_();
     valid = CheckBearer("Bearer " + cfg->admin.token, cfg->admin.token) == AuthResult::kOk &&
-            Sha256Hex(cfg->admin.token) == s->token_hash;
+            control::ControlPlane::HashToken(cfg->admin.token) == s->token_hash;
   } else {
     auto p = control_ ? control_->PrincipalForTokenHash(s->token_hash) : std::nullopt;
     valid = p.has_value();
@@ -255,7 +255,8 @@ HttpResponse Portal::SignIn(const HttpRequest& req) {
     log::Warn("portal_signin_failed").kv("client", req.client_ip);
     return Error(401, "unknown or revoked token", "token");
   }
-  PortalSession s{*who, Sha256Hex(token), RandomToken(32)};
+  PortalSession s{*who, control::ControlPlane::HashToken(token),
+                  control::ControlPlane::RandomUrlSafe(32)};
   std::string csrf = s.csrf;
   std::string cookie = sessions_.Create(std::move(s));
   log::Info("portal_signin").kv("account", who->account).kv("client", req.client_ip);

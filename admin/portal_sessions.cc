@@ -3,42 +3,13 @@
 // Fails by value: an unknown, expired or ended session is nullopt; nothing throws.
 #include "admin/portal_sessions.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include "control/control_plane.h"
 
 namespace sw::admin {
 
-std::string Sha256Hex(std::string_view text) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(text.data(), text.size(), md, &n, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
-}
-
-std::string RandomToken(size_t n) {
-  static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string raw(n, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(n));
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : raw) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kB64[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(kB64[(acc << (6 - bits)) & 63]);
-  return out;
-}
+namespace {
+std::string Hash(std::string_view s) { return control::ControlPlane::HashToken(s); }
+}  // namespace
 
 std::string PortalSessions::Create(PortalSession session, Clock::time_point now) {
   Sweep(now);
@@ -48,15 +19,15 @@ std::string PortalSessions::Create(PortalSession session, Clock::time_point now)
       if (it->second.created < oldest->second.created) oldest = it;
     sessions_.erase(oldest);
   }
-  std::string id = RandomToken(32);
-  sessions_[Sha256Hex(id)] = Entry{std::move(session), now, now};
+  std::string id = control::ControlPlane::RandomUrlSafe(32);
+  sessions_[Hash(id)] = Entry{std::move(session), now, now};
   return id;
 }
 
 std::optional<PortalSession> PortalSessions::Find(const std::string& cookie_value,
                                                   Clock::time_point now) {
   if (cookie_value.empty()) return std::nullopt;
-  auto it = sessions_.find(Sha256Hex(cookie_value));
+  auto it = sessions_.find(Hash(cookie_value));
   if (it == sessions_.end()) return std::nullopt;
   if (now - it->second.last_seen > kPortalSessionIdle ||
       now - it->second.created > kPortalSessionMax) {
@@ -67,9 +38,7 @@ std::optional<PortalSession> PortalSessions::Find(const std::string& cookie_valu
   return it->second.session;
 }
 
-void PortalSessions::End(const std::string& cookie_value) {
-  sessions_.erase(Sha256Hex(cookie_value));
-}
+void PortalSessions::End(const std::string& cookie_value) { sessions_.erase(Hash(cookie_value)); }
 
 void PortalSessions::Sweep(Clock::time_point now) {
   for (auto it = sessions_.begin(); it != sessions_.end();) {

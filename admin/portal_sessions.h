@@ -63,9 +63,4 @@ class PortalSessions {
   std::map<std::string, Failures> failures_;
 };
 
-// SHA-256 of `text` as lower-case hex.
-std::string Sha256Hex(std::string_view text);
-// `n` random bytes as URL-safe base64 without padding.
-std::string RandomToken(size_t n);
-
 }  // namespace sw::admin

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <vector>
 
 #include "common/log.h"
 #include "control/domain_json.h"
@@ -74,11 +75,11 @@ std::string ControlPlane::NewId(const char* prefix) {
   return prefix + Hex(b, sizeof b);
 }
 
-std::string ControlPlane::NewTokenText() {
+std::string ControlPlane::RandomUrlSafe(size_t bytes) {
   static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  unsigned char b[32];
-  RAND_bytes(b, sizeof b);
-  std::string out = "sw_";
+  std::vector<unsigned char> b(bytes);
+  RAND_bytes(b.data(), static_cast<int>(b.size()));
+  std::string out;
   uint32_t acc = 0;
   int bits = 0;
   for (unsigned char c : b) {
@@ -90,8 +91,10 @@ std::string ControlPlane::NewTokenText() {
     }
   }
   if (bits > 0) out.push_back(kB64[(acc << (6 - bits)) & 63]);
-  return out;  // 3 + 43 characters
+  return out;
 }
+
+std::string ControlPlane::NewTokenText() { return "sw_" + RandomUrlSafe(32); }  // 3 + 43
 
 std::string ControlPlane::HashToken(std::string_view token) {
   unsigned char md[EVP_MAX_MD_SIZE];

@@ -126,6 +126,8 @@ class ControlPlane {
   static std::string NewId(const char* prefix);
   // A new token text: "sw_" + 43 URL-safe base64 characters (32 random bytes).
   static std::string NewTokenText();
+  // `bytes` random bytes as URL-safe base64 without padding (tokens, portal sessions).
+  static std::string RandomUrlSafe(size_t bytes);
   static std::string HashToken(std::string_view token);  // hex SHA-256
   static int64_t NowMs();
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "control/control_plane.h"
+
 namespace sw::admin {
 namespace {
 
@@ -14,8 +16,8 @@ PortalSession Reseller() {
   PortalSession s;
   s.principal.account = "r_1";
   s.principal.reseller = "r_1";
-  s.token_hash = Sha256Hex("sw_token");
-  s.csrf = RandomToken(32);
+  s.token_hash = control::ControlPlane::HashToken("sw_token");
+  s.csrf = control::ControlPlane::RandomUrlSafe(32);
   return s;
 }
 
