@@ -1,15 +1,19 @@
-// Owns the admin HTTP/1.1 listener (Boost.Beast, coroutines): keep-alive, size limits, timeouts.
-// Fails at Start by Status (cannot bind); at run time a bad request gets 400/413/431 and closes.
+// Owns the admin HTTP/1.1 listener (Boost.Beast, coroutines): keep-alive, size limits, timeouts,
+// HTTPS when given TLS contexts. Fails at Start by Status (cannot bind); at run time a bad
+// request gets 400/413/431 and closes, a failed TLS handshake just closes.
 #include "admin/admin_server.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <unordered_map>
 
 #include "common/log.h"
@@ -28,7 +32,8 @@ struct AdminServer::State {
   Handler handler;
   AdminServerOptions options;
   std::unique_ptr<tcp::acceptor> acceptor;
-  std::unordered_map<uint64_t, std::weak_ptr<beast::tcp_stream>> connections;
+  // Closes each open connection's socket (for Stop).
+  std::unordered_map<uint64_t, std::function<void()>> connections;
   uint64_t next_id = 1;
   bool stopping = false;
 };
@@ -36,6 +41,10 @@ struct AdminServer::State {
 namespace {
 
 using State = AdminServer::State;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// A fixed field of every HTTPS response: browsers stay on HTTPS for this host for a year.
+constexpr const char* kHsts = "max-age=31536000";
 
 std::string EndpointText(const tcp::endpoint& ep) {
   std::string host = ep.address().to_string();
@@ -54,12 +63,12 @@ unsigned StatusForReadError(const boost::system::error_code& ec) {
   return 0;
 }
 
-asio::awaitable<void> WriteAndClose(std::shared_ptr<State> s,
-                                    std::shared_ptr<beast::tcp_stream> stream,
+template <class Stream>
+asio::awaitable<void> WriteAndClose(std::shared_ptr<State> s, std::shared_ptr<Stream> stream,
                                     http::response<http::string_body> res) {
   res.keep_alive(false);
   res.prepare_payload();
-  stream->expires_after(s->options.write_timeout);
+  beast::get_lowest_layer(*stream).expires_after(s->options.write_timeout);
   co_await http::async_write(*stream, res, asio::as_tuple(asio::use_awaitable));
 }
 
@@ -80,13 +89,16 @@ HttpResponse PlainError(unsigned status, const std::string& message) {
   return r;
 }
 
-asio::awaitable<void> Session(std::shared_ptr<State> s, std::shared_ptr<beast::tcp_stream> stream) {
+template <class Stream>
+asio::awaitable<void> Session(std::shared_ptr<State> s, std::shared_ptr<Stream> stream,
+                              bool secure) {
+  auto& lowest = beast::get_lowest_layer(*stream);
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(s->options.header_limit);
     parser.body_limit(s->options.body_limit);
-    stream->expires_after(s->options.read_timeout);
+    lowest.expires_after(s->options.read_timeout);
     auto [ec, n] =
         co_await http::async_read(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
     if (s->stopping) break;
@@ -110,23 +122,42 @@ asio::awaitable<void> Session(std::shared_ptr<State> s, std::shared_ptr<beast::t
     request.content_type = std::string(req[http::field::content_type]);
     request.csrf = std::string(req["X-CSRF-Token"]);
     boost::system::error_code pec;
-    auto peer = stream->socket().remote_endpoint(pec);
+    auto peer = lowest.socket().remote_endpoint(pec);
     if (!pec) request.client_ip = peer.address().to_string();
+    request.secure = secure;
     request.body = std::move(req.body());
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
     HttpResponse response = co_await s->handler(std::move(request));
     if (s->stopping) break;
     auto res = ToBeast(std::move(response), version);
+    if (secure) res.set(http::field::strict_transport_security, kHsts);
     res.keep_alive(keep_alive);
     res.prepare_payload();
-    stream->expires_after(s->options.write_timeout);
+    lowest.expires_after(s->options.write_timeout);
     auto [wec, wn] = co_await http::async_write(*stream, res, asio::as_tuple(asio::use_awaitable));
     if (wec || !keep_alive) break;
   }
   boost::system::error_code ignored;
-  stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream->close();
+  lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  lowest.close();
+}
+
+// HTTPS: the handshake under the read timeout, then the same session.
+asio::awaitable<void> TlsSession(std::shared_ptr<State> s, std::shared_ptr<TlsStream> stream,
+                                 std::shared_ptr<ServerTls> keep_contexts) {
+  auto& lowest = beast::get_lowest_layer(*stream);
+  lowest.expires_after(s->options.read_timeout);
+  auto [ec] = co_await stream->async_handshake(asio::ssl::stream_base::server,
+                                               asio::as_tuple(asio::use_awaitable));
+  if (ec || s->stopping) {
+    if (ec && !s->stopping)
+      log::Debug("tls_handshake_failed").kv("service", "admin").kv("reason", ec.message());
+    lowest.close();
+    co_return;
+  }
+  co_await Session(s, stream, true);
+  (void)keep_contexts;  // the contexts outlive the stream that refers to them
 }
 
 asio::awaitable<void> AcceptLoop(std::shared_ptr<State> s) {
@@ -147,11 +178,21 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<State> s) {
       sock.close(ignored);
       continue;
     }
-    auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
     uint64_t id = s->next_id++;
-    s->connections[id] = stream;
-    asio::co_spawn(s->io, Session(s, stream),
-                   [s, id](std::exception_ptr) { s->connections.erase(id); });
+    auto done = [s, id](std::exception_ptr) { s->connections.erase(id); };
+    if (auto tls = s->options.tls) {
+      auto stream = std::make_shared<TlsStream>(std::move(sock), tls->context());
+      s->connections[id] = [w = std::weak_ptr<TlsStream>(stream)] {
+        if (auto st = w.lock()) beast::get_lowest_layer(*st).close();
+      };
+      asio::co_spawn(s->io, TlsSession(s, stream, tls), done);
+    } else {
+      auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
+      s->connections[id] = [w = std::weak_ptr<beast::tcp_stream>(stream)] {
+        if (auto st = w.lock()) st->close();
+      };
+      asio::co_spawn(s->io, Session(s, stream, false), done);
+    }
   }
 }
 
@@ -178,7 +219,10 @@ Status AdminServer::Start() {
     return Status(Status::Code::kUnavailable,
                   "cannot listen on " + listen_.ToString() + " (admin): " + ec.message());
   }
-  log::Info("listening").kv("service", "admin").kv("addr", EndpointText(acc->local_endpoint()));
+  log::Info("listening")
+      .kv("service", "admin")
+      .kv("addr", EndpointText(acc->local_endpoint()))
+      .kv("tls", state_->options.tls ? "yes" : "no");
   state_->acceptor = std::move(acc);
   asio::co_spawn(state_->io, AcceptLoop(state_), asio::detached);
   return Status::Ok();
@@ -189,8 +233,12 @@ void AdminServer::Stop() {
   state_->stopping = true;
   boost::system::error_code ignored;
   if (state_->acceptor) state_->acceptor->close(ignored);
-  for (auto& [id, weak] : state_->connections)
-    if (auto stream = weak.lock()) stream->close();
+  auto closers = state_->connections;  // closing may end sessions that erase themselves
+  for (auto& [id, close] : closers) close();
+}
+
+void AdminServer::SetTls(std::shared_ptr<ServerTls> tls) {
+  if (tls) state_->options.tls = std::move(tls);
 }
 
 tcp::endpoint AdminServer::local_endpoint() const {

@@ -1,5 +1,6 @@
-// Owns the admin HTTP/1.1 listener (Boost.Beast, coroutines): keep-alive, size limits, timeouts.
-// Fails at Start by Status (cannot bind); at run time a bad request gets 400/413/431 and closes.
+// Owns the admin HTTP/1.1 listener (Boost.Beast, coroutines): keep-alive, size limits, timeouts,
+// HTTPS when given TLS contexts. Fails at Start by Status (cannot bind); at run time a bad
+// request gets 400/413/431 and closes, a failed TLS handshake just closes.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -10,6 +11,7 @@
 #include <memory>
 
 #include "admin/http_message.h"
+#include "common/server_tls.h"
 #include "common/status.h"
 #include "config/config.h"
 
@@ -22,6 +24,8 @@ struct AdminServerOptions {
   // Reading one request, including the idle time before it on a kept-alive connection.
   std::chrono::milliseconds read_timeout = std::chrono::seconds(30);
   std::chrono::milliseconds write_timeout = std::chrono::seconds(30);
+  // Non-null: every connection is HTTPS (admin.tls), certificate chosen by SNI.
+  std::shared_ptr<ServerTls> tls;
 };
 
 // Serves every connection on `io` (the data plane's thread): the handler may use the relay
@@ -41,6 +45,9 @@ class AdminServer {
   Status Start();
   // Stops accepting and closes every connection (a request in flight loses its response).
   void Stop();
+  // New connections use `tls` (a SIGHUP reload); open ones keep theirs. Call on the io thread.
+  // Null is ignored: a listener never falls back from HTTPS to plain HTTP.
+  void SetTls(std::shared_ptr<ServerTls> tls);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   size_t connections() const;
 

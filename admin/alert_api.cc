@@ -167,10 +167,11 @@ std::string CompactDay(int64_t z) {
   return buf;
 }
 
-// "YYYY-MM-DD" of "YYYYMMDD".
+// "YYYY-MM-DD" of "YYYYMMDD", "YYYY-MM-DDTHH:00:00Z" of "YYYYMMDDHH".
 std::string IsoDay(const std::string& compact) {
-  if (compact.size() != 8) return compact;
-  return compact.substr(0, 4) + "-" + compact.substr(4, 2) + "-" + compact.substr(6, 2);
+  if (compact.size() != 8 && compact.size() != 10) return compact;
+  std::string day = compact.substr(0, 4) + "-" + compact.substr(4, 2) + "-" + compact.substr(6, 2);
+  return compact.size() == 8 ? day : day + "T" + compact.substr(8, 2) + ":00:00Z";
 }
 
 // A day number of "YYYY-MM-DD" (a real date, 1970 or later); nullopt otherwise.
@@ -192,6 +193,8 @@ std::optional<int64_t> ParseDay(std::string_view s) {
 
 struct DayRange {
   int64_t from = 0, to = 0;  // day numbers, both included
+  bool hourly = false;       // granularity=hour: periods "YYYYMMDDHH", else "YYYYMMDD"
+  size_t PeriodLength() const { return hourly ? 10 : 8; }
   std::string From() const { return CompactDay(from); }
   std::string To() const { return CompactDay(to); }
 };
@@ -216,8 +219,17 @@ std::optional<DayRange> ParseRange(const std::map<std::string, std::string>& que
     *err = FieldReply(422, "from: must not be after to (" + IsoDay(r.To()) + ")", "from");
     return std::nullopt;
   }
-  if (r.to - r.from + 1 > kMaxUsageDays) {
-    *err = FieldReply(422, "from: the range is over " + std::to_string(kMaxUsageDays) + " days",
+  auto g = query.find("granularity");
+  if (g != query.end() && !g->second.empty() && g->second != "day" && g->second != "hour") {
+    *err = FieldReply(422, "granularity: must be day or hour", "granularity");
+    return std::nullopt;
+  }
+  r.hourly = g != query.end() && g->second == "hour";
+  const int64_t max_days = r.hourly ? kMaxHourlyUsageDays : kMaxUsageDays;
+  if (r.to - r.from + 1 > max_days) {
+    *err = FieldReply(422,
+                      "from: the range is over " + std::to_string(max_days) + " days" +
+                          (r.hourly ? " (granularity=hour)" : ""),
                       "from");
     return std::nullopt;
   }
@@ -257,7 +269,8 @@ struct DayUsage {
     o["bytes"] = bytes;
   }
 };
-using DomainDays = std::map<std::string, DayUsage>;  // "YYYYMMDD" -> the day's sum
+// "YYYYMMDD" (or "YYYYMMDDHH" with granularity=hour) -> that period's sum.
+using DomainDays = std::map<std::string, DayUsage>;
 
 // Sums the rows "u/<domain>/<YYYYMMDDHH>/<node>" of days in [from, to] that `p` may count (a
 // row counts for the account that owned the domain when it was written).
@@ -265,12 +278,12 @@ Status ScanUsage(ControlStore& store, const Principal& p, const std::string& dom
                  const DayRange& range, DomainDays* out) {
   const std::string prefix = "u/" + domain + "/", from = range.From(), to = range.To();
   return store.ScanPrefix(prefix, [&](const std::string& key, const std::string& text) {
-    if (key.size() < prefix.size() + 8) return true;
+    if (key.size() < prefix.size() + 10) return true;
     std::string day = key.substr(prefix.size(), 8);
     if (day < from) return true;
     if (day > to) return false;  // keys sort by hour: nothing later is in range
     auto o = ParseObject(text);
-    if (o && SeesRecord(p, *o)) (*out)[day].Add(*o);
+    if (o && SeesRecord(p, *o)) (*out)[key.substr(prefix.size(), range.PeriodLength())].Add(*o);
     return true;
   });
 }
@@ -288,13 +301,54 @@ std::vector<std::string> VisibleDomains(control::ControlPlane& control, const Pr
   return names;
 }
 
-json::array UsageDomainsJson(const std::map<std::string, DomainDays>& usage) {
+// The domains of a usage query: `domain` (one), `domains` (a comma-separated list of at most
+// kMaxUsageDomainList, e.g. a page of the portal's list) or, with neither, every visible one.
+// 404 naming the field for a domain the caller does not see; 422 for both or too many.
+std::optional<std::vector<std::string>> UsageDomains(control::ControlPlane& control,
+                                                     const Principal& p,
+                                                     const std::map<std::string, std::string>& q,
+                                                     HttpResponse* err) {
+  auto list = q.find("domains");
+  if (list == q.end() || list->second.empty()) {
+    auto domain = DomainParam(control, p, q, err);
+    if (!domain) return std::nullopt;
+    if (domain->empty()) return VisibleDomains(control, p);
+    return std::vector<std::string>{*domain};
+  }
+  if (auto one = q.find("domain"); one != q.end() && !one->second.empty()) {
+    *err = FieldReply(422, "domains: give domain or domains, not both", "domains");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  std::string_view rest = list->second;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string name = NormalizeDomain(std::string(rest.substr(0, comma)));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (out.size() == kMaxUsageDomainList) {
+      *err = FieldReply(422, "domains: at most " + std::to_string(kMaxUsageDomainList) + " names",
+                        "domains");
+      return std::nullopt;
+    }
+    if (name.empty() || name.find('/') != std::string::npos ||
+        !(p.is_operator() || control.SeesDomain(p, name))) {
+      *err = FieldReply(404, "no such domain: " + name, "domains");
+      return std::nullopt;
+    }
+    out.push_back(std::move(name));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+json::array UsageDomainsJson(const std::map<std::string, DomainDays>& usage, bool hourly) {
   json::array out;
   for (const auto& [domain, days] : usage) {
     json::array rows;
     DayUsage total;
     for (const auto& [day, u] : days) {
-      json::object row{{"day", IsoDay(day)}};
+      json::object row{{hourly ? "hour" : "day", IsoDay(day)}};
       u.AppendCounts(row);
       row["filtering"] = u.filtering;
       rows.push_back(std::move(row));
@@ -303,8 +357,8 @@ json::array UsageDomainsJson(const std::map<std::string, DomainDays>& usage) {
     json::object t;
     total.AppendCounts(t);
     t["filtering_days"] = total.filtering_days;
-    out.push_back(
-        json::object{{"domain", domain}, {"days", std::move(rows)}, {"total", std::move(t)}});
+    out.push_back(json::object{
+        {"domain", domain}, {hourly ? "hours" : "days", std::move(rows)}, {"total", std::move(t)}});
   }
   return out;
 }
@@ -321,8 +375,8 @@ HttpResponse UsageCsv(const DayRange& range, const std::map<std::string, DomainD
   r.headers.emplace_back(
       "Content-Disposition",
       "attachment; filename=\"usage-" + IsoDay(range.From()) + "-" + IsoDay(range.To()) + ".csv\"");
-  r.body =
-      "day,domain,accepted,delivered,deferred,rejected_spam,rejected_virus,bytes,filtering\r\n";
+  r.body = std::string(range.hourly ? "hour" : "day") +
+           ",domain,accepted,delivered,deferred,rejected_spam,rejected_virus,bytes,filtering\r\n";
   for (const auto& [day, domain, u] : rows) {
     r.body += CsvField(IsoDay(day)) + "," + CsvField(domain);
     for (uint64_t n :
@@ -508,20 +562,19 @@ HttpResponse AlertApi::Usage(const Principal& p, const Route& r) {
     format = it->second;
   if (format != "json" && format != "csv")
     return FieldReply(422, "format: must be json or csv", "format");
-  auto domain = DomainParam(control_, p, r.query, &err);
-  if (!domain) return err;
-  std::vector<std::string> domains =
-      domain->empty() ? VisibleDomains(control_, p) : std::vector<std::string>{*domain};
+  auto domains = UsageDomains(control_, p, r.query, &err);
+  if (!domains) return err;
   // One prefix scan per domain, cut at the range's end (keys sort by hour).
   std::map<std::string, DomainDays> usage;
-  for (const auto& d : domains) {
+  for (const auto& d : *domains) {
     Status st = ScanUsage(control_.store(), p, d, *range, &usage[d]);
     if (!st.ok()) return FieldReply(503, "control store read failed: " + st.message(), "");
   }
   if (format == "csv") return UsageCsv(*range, usage);
   json::object out{{"from", IsoDay(range->From())},
                    {"to", IsoDay(range->To())},
-                   {"domains", UsageDomainsJson(usage)}};
+                   {"granularity", range->hourly ? "hour" : "day"},
+                   {"domains", UsageDomainsJson(usage, range->hourly)}};
   if (!p.is_customer()) {
     json::array resellers;
     Status st = ResellerDays(control_, p, *range, &resellers);

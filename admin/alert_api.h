@@ -21,9 +21,11 @@ namespace sw::admin {
 using TestAlertFn =
     std::function<std::string(const std::string& customer, std::optional<size_t> contact)>;
 
-inline constexpr size_t kStatusHistoryLimit = 50;  // periods in GET .../status
-inline constexpr size_t kStatusAlertsLimit = 20;   // events in GET .../status
-inline constexpr int64_t kMaxUsageDays = 400;      // days in one usage query
+inline constexpr size_t kStatusHistoryLimit = 50;   // periods in GET .../status
+inline constexpr size_t kStatusAlertsLimit = 20;    // events in GET .../status
+inline constexpr int64_t kMaxUsageDays = 400;       // days in one usage query
+inline constexpr int64_t kMaxHourlyUsageDays = 31;  // days in one granularity=hour query
+inline constexpr size_t kMaxUsageDomainList = 200;  // names in one `domains=` usage query
 
 class AlertApi {
  public:

@@ -18,6 +18,7 @@ struct HttpRequest {
   std::string content_type;   // Content-Type
   std::string csrf;           // X-CSRF-Token (portal writes)
   std::string client_ip;      // the peer's address
+  bool secure = false;        // arrived over TLS (admin.tls): cookies get `Secure`
   std::string body;
 };
 

@@ -266,7 +266,8 @@ HttpResponse Portal::SignIn(const HttpRequest& req) {
                            {"brand", Brand(req.host, &*who)}});
   r.headers.emplace_back("Set-Cookie", std::string(kPortalCookie) + "=" + cookie +
                                            "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                                           std::to_string(kPortalSessionMax.count() * 3600));
+                                           std::to_string(kPortalSessionMax.count() * 3600) +
+                                           (req.secure ? "; Secure" : ""));
   return r;
 }
 
@@ -277,8 +278,9 @@ HttpResponse Portal::SignOut(const HttpRequest& req) {
   sessions_.End(PortalSessions::CookieValue(req.cookie, kPortalCookie));
   HttpResponse r;
   r.status = 204;
-  r.headers.emplace_back(
-      "Set-Cookie", std::string(kPortalCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+  r.headers.emplace_back("Set-Cookie", std::string(kPortalCookie) +
+                                           "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                           (req.secure ? "; Secure" : ""));
   return r;
 }
 

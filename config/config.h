@@ -91,6 +91,9 @@ struct AdminConfig {
   // Past it: 429 with Retry-After.
   uint32_t rate_limit = 50;
   uint32_t rate_burst = 200;
+  // Extension (issue 11): HTTPS on the admin listener (API and portal), same shape as
+  // `server.tls`; `certificates` are chosen by SNI (resellers' portal hosts). None: plain HTTP.
+  std::optional<TlsFiles> tls;
 };
 
 // Extension (SPEC section 10): the embedded control-plane store and domain verification.

@@ -202,7 +202,7 @@ class Loader : private YamlReader {
     if (!section.value.IsMap()) return;
     for (const char* key : {"certificate", "key"}) {
       if (!section.value[key])
-        Problem(section.loc, "`server.tls` needs `" + std::string(key) + "`");
+        Problem(section.loc, "`" + section.path + "` needs `" + std::string(key) + "`");
     }
     out = files;
   }
@@ -295,8 +295,9 @@ class Loader : private YamlReader {
 
   void LoadAdmin(const Entry& section, AdminConfig& admin) {
     std::optional<Loc> token_loc;
-    ForEach(section, {"listen", "token", "token_file", "rate_limit", "rate_burst"},
+    ForEach(section, {"listen", "token", "token_file", "rate_limit", "rate_burst", "tls"},
             [&](const Entry& e) {
+              if (e.key == "tls") return LoadTls(e, admin.tls);
               if (e.key == "rate_limit") return ReadUint32(e, admin.rate_limit, 1);
               if (e.key == "rate_burst") return ReadUint32(e, admin.rate_burst, 1);
               if (e.key == "listen") {

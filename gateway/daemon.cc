@@ -16,6 +16,7 @@
 #include "alerts/alert_engine.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/server_tls.h"
 #include "common/usage_counters.h"
 #include "config/config.h"
 #include "control/control_plane.h"
@@ -24,7 +25,6 @@
 #include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
 #include "gateway/recipient_callout.h"
-#include "gateway/server_tls.h"
 #include "gateway/smtp_server.h"
 #include "queue/relay_queue.h"
 #include "queue/rocksdb_queue_store.h"
@@ -49,9 +49,10 @@ asio::awaitable<void> AcceptAlert(queue::RelayQueue& relay, queue::Envelope env,
 
 constexpr auto kShutdownGrace = std::chrono::seconds(30);
 
-// The STARTTLS contexts for `sc.tls` (gateway/server_tls.h); null for none or on failure.
-std::shared_ptr<ServerTls> MakeTls(const config::ServerConfig& sc, std::string* err) {
-  return sc.tls ? ServerTls::Build(*sc.tls, err) : nullptr;
+// The TLS contexts for `server.tls` or `admin.tls` (common/server_tls.h); null for none or on
+// failure.
+std::shared_ptr<ServerTls> MakeTls(const std::optional<config::TlsFiles>& files, std::string* err) {
+  return files ? ServerTls::Build(*files, err) : nullptr;
 }
 
 }  // namespace
@@ -69,9 +70,15 @@ int Serve(const std::string& config_path) {
     return 2;
   }
   std::string tls_err;
-  auto tls = MakeTls(cfg->server, &tls_err);
+  auto tls = MakeTls(cfg->server.tls, &tls_err);
   if (cfg->server.tls && !tls) {
     std::cerr << config_path << ": server.tls: " << tls_err << "\n";
+    return 2;
+  }
+  admin::AdminServerOptions admin_options;
+  admin_options.tls = MakeTls(cfg->admin.tls, &tls_err);
+  if (cfg->admin.tls && !admin_options.tls) {
+    std::cerr << config_path << ": admin.tls: " << tls_err << "\n";
     return 2;
   }
 
@@ -241,9 +248,9 @@ int Serve(const std::string& config_path) {
   admin_api.SetTestAlertHook([&alerts](const std::string& customer, std::optional<size_t> contact) {
     return alerts->SendTest(customer, contact);
   });
-  admin::AdminServer admin_server(io, cfg->admin.listen, [&admin_api](admin::HttpRequest r) {
-    return admin_api.Handle(std::move(r));
-  });
+  admin::AdminServer admin_server(
+      io, cfg->admin.listen,
+      [&admin_api](admin::HttpRequest r) { return admin_api.Handle(std::move(r)); }, admin_options);
   st = admin_server.Start();
   if (!st.ok()) {
     log::Error("fatal").kv("reason", st.message());
@@ -276,14 +283,21 @@ int Serve(const std::string& config_path) {
             auto fresh = std::make_shared<const config::Config>(config::LoadConfig(config_path));
             // New certificates for new sessions; a broken one keeps the running contexts.
             std::string fresh_err;
-            auto fresh_tls = MakeTls(fresh->server, &fresh_err);
+            auto fresh_tls = MakeTls(fresh->server.tls, &fresh_err);
             if (fresh->server.tls && !fresh_tls) {
               log::Error("reload_failed").kv("reason", "server.tls: " + fresh_err);
               signals.async_wait(on_signal);
               return;
             }
+            auto fresh_admin_tls = MakeTls(fresh->admin.tls, &fresh_err);
+            if (fresh->admin.tls && !fresh_admin_tls) {
+              log::Error("reload_failed").kv("reason", "admin.tls: " + fresh_err);
+              signals.async_wait(on_signal);
+              return;
+            }
             ctx.tls = fresh_tls;
-            control.SetFileConfig(fresh);  // publishes file + provisioned domains
+            admin_server.SetTls(fresh_admin_tls);  // the listener's mode stays as started
+            control.SetFileConfig(fresh);          // publishes file + provisioned domains
             log::Info("reloaded").kv("domains", ctx.config->domains.size());
           } catch (const config::ConfigError& e) {
             log::Error("reload_failed").kv("reason", e.problems().empty() ? "" : e.problems()[0]);

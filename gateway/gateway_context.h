@@ -14,10 +14,13 @@ namespace sw::usage {
 class UsageCounters;
 }
 
+namespace sw {
+class ServerTls;
+}  // namespace sw
+
 namespace sw::gateway {
 
 class DataBudget;
-class ServerTls;
 class DiskSpace;
 class RecipientCallout;
 

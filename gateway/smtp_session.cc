@@ -23,7 +23,7 @@
 #include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
 #include "gateway/recipient_callout.h"
-#include "gateway/server_tls.h"
+#include "common/server_tls.h"
 #include "queue/dsn.h"
 
 namespace sw::gateway {

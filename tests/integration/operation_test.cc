@@ -10,6 +10,7 @@
 #include "tests/integration/harness/gateway_process.h"
 #include "tests/integration/harness/scanners.h"
 #include "tests/integration/harness/smtp_client.h"
+#include "tests/integration/harness/test_certificate.h"
 #include "tests/integration/harness/test_smtp_server.h"
 
 namespace sw::it {
@@ -113,17 +114,11 @@ TEST_F(GatewayTest, LowDiskSpaceRefusesMailWith452) {
 namespace sw::it {
 namespace {
 
-// A self-signed certificate for the gateway's STARTTLS, made by the openssl command.
+// A self-signed certificate for the gateway's STARTTLS (mx.gateway.test).
 bool MakeCertificate(const TempDir& dir, GatewayOptions& o) {
-  o.tls_certificate = dir.File("cert.pem");
-  o.tls_key = dir.File("key.pem");
-  auto st = Process::Run(
-      {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-       "/CN=mx.gateway.test", "-keyout", o.tls_key, "-out", o.tls_certificate},
-      dir.File("openssl.log"), 30s, nullptr);
-  bool ok = st && st->exited && st->code == 0;
-  if (!ok) ADD_FAILURE() << "openssl: " << ReadFile(dir.File("openssl.log"));
-  return ok;
+  o.tls_certificate = dir.File("gateway.crt");
+  o.tls_key = dir.File("gateway.key");
+  return MakeSelfSignedCertificate(dir, "gateway", "mx.gateway.test");
 }
 
 TEST_F(GatewayTest, StarttlsOfferedAndMailDeliveredOverTls) {

@@ -6,24 +6,13 @@
 #include <vector>
 
 #include "tests/integration/harness/gateway_process.h"
+#include "tests/integration/harness/test_certificate.h"
 
 namespace sw::it {
 namespace {
 
 // Single-quoted for /bin/sh (temp dir paths hold no quote).
 std::string Sh(const std::string& s) { return "'" + s + "'"; }
-
-// A self-signed RSA certificate for `name` (CN and the only SAN DNS name) at dir/stem.{crt,key}.
-bool MakeCert(const TempDir& dir, const std::string& stem, const std::string& name) {
-  auto st =
-      Process::Run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
-                    "1", "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name, "-keyout",
-                    dir.File(stem + ".key"), "-out", dir.File(stem + ".crt")},
-                   dir.File("openssl-req.log"), 30s, nullptr);
-  bool ok = st && st->exited && st->code == 0;
-  if (!ok) ADD_FAILURE() << "openssl req: " << ReadFile(dir.File("openssl-req.log"));
-  return ok;
-}
 
 struct Handshake {
   bool ok = false;      // s_client exited 0 and printed the server certificate
@@ -61,8 +50,8 @@ class TlsTest : public GatewayTest {
   // Default certificate mx.a.test, SNI certificate mx.b.test.
   GatewayOptions TwoCertificates() {
     GatewayOptions o = DefaultOptions();
-    EXPECT_TRUE(MakeCert(dir_, "a", "mx.a.test"));
-    EXPECT_TRUE(MakeCert(dir_, "b", "mx.b.test"));
+    EXPECT_TRUE(MakeSelfSignedCertificate(dir_, "a", "mx.a.test"));
+    EXPECT_TRUE(MakeSelfSignedCertificate(dir_, "b", "mx.b.test"));
     o.tls_certificate = dir_.File("a.crt");
     o.tls_key = dir_.File("a.key");
     o.tls_certificates = {{dir_.File("b.crt"), dir_.File("b.key")}};
@@ -111,8 +100,8 @@ TEST_F(TlsTest, SighupReloadsCertificatesAndKeepsThemWhenBroken) {
   ASSERT_TRUE(StartGateway(TwoCertificates()));
   ASSERT_TRUE(Presents(Connect(dir_, port(), "mx.b.test"), "mx.b.test"));
   // New files at the same paths: mx.c.test replaces mx.b.test, mx.d.test the default.
-  ASSERT_TRUE(MakeCert(dir_, "b", "mx.c.test"));
-  ASSERT_TRUE(MakeCert(dir_, "a", "mx.d.test"));
+  ASSERT_TRUE(MakeSelfSignedCertificate(dir_, "b", "mx.c.test"));
+  ASSERT_TRUE(MakeSelfSignedCertificate(dir_, "a", "mx.d.test"));
   ASSERT_TRUE(gw_->process().Signal(SIGHUP));
   ASSERT_TRUE(gw_->log().WaitFor("event=reloaded\\b", 5s));
   Handshake h = Connect(dir_, port(), "mx.c.test");

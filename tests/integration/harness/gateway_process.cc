@@ -69,7 +69,7 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
     << "admin:\n"
     << "  listen: 127.0.0.1:0\n"
     << "  token: integration-test-token\n"
-    << "domains:\n";
+    << o.admin_yaml << "domains:\n";
   for (const auto& d : o.domains) {
     y << "  " << d.name << ":\n"
       << "    destinations: " << QuotedList(d.destinations) << "\n"

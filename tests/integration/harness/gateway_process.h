@@ -54,6 +54,7 @@ struct GatewayOptions {
   std::vector<DomainSpec> domains;
   std::string filters_yaml;  // the whole `filters:` section (filter tests); empty: defaults
   std::string extra_yaml;    // more top-level sections (`provisioning:`, `dns:`), appended
+  std::string admin_yaml;    // more `admin:` keys, each line indented by two spaces (`  tls:`)
 };
 
 // The YAML text for `opts` with the queue at `queue_path`.

@@ -1,4 +1,4 @@
-// Owns the inbound STARTTLS contexts: one per certificate, chosen by the client's SNI.
+// Owns the TLS server contexts (SMTP STARTTLS, HTTPS admin): one per certificate, chosen by SNI.
 // Fails to build (null + a message) on an unreadable or mismatched certificate or key.
 #pragma once
 
@@ -13,7 +13,7 @@
 
 #include "config/config.h"
 
-namespace sw::gateway {
+namespace sw {
 
 // True if certificate DNS name `pattern` covers `host` (case-insensitive, trailing dots
 // ignored). A wildcard is only a whole leftmost label: `*.example.net` matches
@@ -49,4 +49,4 @@ class ServerTls {
   std::vector<std::vector<std::string>> names_;                    // DNS names of each extra_
 };
 
-}  // namespace sw::gateway
+}  // namespace sw

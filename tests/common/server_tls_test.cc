@@ -1,6 +1,6 @@
 // Owns the unit tests of SNI certificate choice: name matching, SAN/CN names, context building.
 // Fails by gtest expectations; certificates are made in memory (EC P-256) and in a temp dir.
-#include "gateway/server_tls.h"
+#include "common/server_tls.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 
-namespace sw::gateway {
+namespace sw {
 namespace {
 
 struct Made {
@@ -128,4 +128,4 @@ TEST(ServerTls, BuildChecksFilesAndKeyMatch) {
 }
 
 }  // namespace
-}  // namespace sw::gateway
+}  // namespace sw

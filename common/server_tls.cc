@@ -1,13 +1,13 @@
-// Owns the inbound STARTTLS contexts: one per certificate, chosen by the client's SNI.
+// Owns the TLS server contexts (SMTP STARTTLS, HTTPS admin): one per certificate, chosen by SNI.
 // Fails to build (null + a message) on an unreadable or mismatched certificate or key.
-#include "gateway/server_tls.h"
+#include "common/server_tls.h"
 
 #include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <cctype>
 
-namespace sw::gateway {
+namespace sw {
 
 namespace asio = boost::asio;
 
@@ -147,4 +147,4 @@ int ServerTls::OnServerName(SSL* ssl, int* /*alert*/, void* arg) {
   return SSL_TLSEXT_ERR_OK;
 }
 
-}  // namespace sw::gateway
+}  // namespace sw
