@@ -1,8 +1,9 @@
-// Owns the Domains page: the list (status, since, queue depth, oldest; search, paging, live
-// refresh) and the "New domain" form (POST /api/v1/domains) with the API's errors at the field.
+// Owns the Domains page: the list (status, since, queue depth, oldest, 24 h activity; search,
+// paging, live refresh) and the "New domain" form (POST /api/v1/domains) with the API's errors at the field.
 // Fails soft: an API error is shown on the page or next to the field it names.
 import { age, api, el, field, isCustomer, isOperator, show, showError, state, when }
   from '/portal/assets/api.js';
+import { activity24h, sparkline } from '/portal/assets/sparkline.js';
 
 async function statusCells(name, tr) {
   const r = await api('GET', `/api/v1/domains/${encodeURIComponent(name)}/status`);
@@ -15,6 +16,16 @@ async function statusCells(name, tr) {
   cells[2].textContent = when(s.since);
   cells[3].textContent = String(q.depth || 0);
   cells[4].textContent = age(q.oldest_age_s);
+}
+
+// The "Last 24 h" cells of the listed rows, from one usage request for the page.
+async function activityCells() {
+  const shown = rows.slice();
+  const counts = await activity24h(shown.map(([n]) => n));
+  for (const [n, tr] of shown) {
+    const cell = tr.querySelectorAll('td')[5];
+    if (cell) cell.replaceChildren(sparkline(counts.get(n)));
+  }
 }
 
 // The form's customer choices: a reseller must name one; the operator may leave it empty.
@@ -69,7 +80,7 @@ async function refreshList() {
     const tr = el('tr', {},
       el('td', {}, el('a', { href: `#/domain/${encodeURIComponent(d.name)}`, text: d.name })),
       el('td', { text: '…' }), el('td', { class: 'hide-narrow', text: '' }),
-      el('td', { text: '' }), el('td', { text: '' }));
+      el('td', { text: '' }), el('td', { text: '' }), el('td', { class: 'activity' }));
     body.append(tr);
     rows.push([d.name, tr]);
   }
@@ -78,7 +89,8 @@ async function refreshList() {
     el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Domain' }),
       el('th', { scope: 'col', text: 'Status' }),
       el('th', { scope: 'col', class: 'hide-narrow', text: 'Since' }),
-      el('th', { scope: 'col', text: 'Queued' }), el('th', { scope: 'col', text: 'Oldest' }))),
+      el('th', { scope: 'col', text: 'Queued' }), el('th', { scope: 'col', text: 'Oldest' }),
+      el('th', { scope: 'col', text: 'Last 24 h' }))),
     body));
   const pager = el('div', { class: 'pager' });
   if (after) {
@@ -94,6 +106,7 @@ async function refreshList() {
   listBox.textContent = '';
   listBox.append(table, el('p', { text: note }), pager);
   rows.forEach(([n, tr]) => statusCells(n, tr));
+  activityCells();
 }
 
 export async function domainsView(params) {
@@ -110,5 +123,9 @@ export async function domainsView(params) {
   await refreshList();
   show('Domains', form, listBox, create);
   // Live status and queue depth without reloading the page.
-  state.timer = setInterval(() => rows.forEach(([n, tr]) => statusCells(n, tr)), 5000);
+  let ticks = 0;
+  state.timer = setInterval(() => {
+    rows.forEach(([n, tr]) => statusCells(n, tr));
+    if (++ticks % 12 === 0) activityCells();  // usage is written every usage.flush_interval
+  }, 5000);
 }

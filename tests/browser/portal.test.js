@@ -1,10 +1,12 @@
 // Drives the portal in Debian's headless Chromium (npm playwright-core; one browser for every
 // scenario): per-brand sign-in and isolation, queue hold/release, settings validation next to the
-// field, the CSRF rules, sign-out, 360 px layout, axe-core accessibility, the sign-in limit; the
+// field, Premium switched on and the next message scanned, the 24 h sparkline, the CSRF rules,
+// sign-out, 360 px layout, axe-core accessibility, the sign-in limit; the
 // other pages (domain form, customers, tokens, audit, usage, alerts, resellers) in portal_pages.js.
 // Fails (exit 1) on the first broken expectation, naming it. Input: env SW_PORTAL (JSON, from
 // tests/integration/portal_test.cc); screenshots go to its `artifacts` directory.
 const fs = require('fs');
+const net = require('net');
 const path = require('path');
 const { chromium } = require(path.join(__dirname, 'node_modules', 'playwright-core'));
 const { pagesScenario } = require(path.join(__dirname, 'portal_pages.js'));
@@ -138,6 +140,84 @@ async function queueAndSettings(page, me, other) {
   checks.push('the refused writes changed nothing');
 }
 
+// One SMTP transaction to the gateway (no TLS): the replies, greeting first. Stops at the first
+// 4xx/5xx reply (then QUITs).
+function smtpSend(from, to, data) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(cfg.smtp_port, '127.0.0.1');
+    const steps = ['EHLO portal-test.example', `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, 'DATA',
+      `${data}\r\n.`, 'QUIT'];
+    const replies = [];
+    let buf = '';
+    let step = -1;  // the greeting comes first
+    sock.setTimeout(30000, () => { sock.destroy(); reject(new Error('SMTP timeout')); });
+    sock.on('error', reject);
+    sock.on('data', (chunk) => {
+      buf += chunk.toString('latin1');
+      for (let m; (m = buf.match(/^(\d{3})([ -])(.*)\r\n/));) {
+        buf = buf.slice(m[0].length);
+        if (m[2] === '-') continue;
+        replies.push(`${m[1]} ${m[3]}`);
+        if (Number(m[1]) >= 400 && steps[step] !== 'QUIT') {
+          sock.end('QUIT\r\n');
+          resolve(replies);
+          return;
+        }
+        if (++step < steps.length) sock.write(`${steps[step]}\r\n`);
+        else { sock.end(); resolve(replies); }
+      }
+    });
+  });
+}
+
+// Premium switched on in the settings form: the next message to the domain is scanned by rspamd
+// (its queued copy carries X-Spam-Score); the one queued before carries none.
+async function premiumScans(page, me) {
+  await page.evaluate((h) => { location.hash = h; }, `#/domain/${me.queued_domain}`);
+  await page.locator('#messages table').waitFor();
+  await page.getByRole('button', { name: /^Details of message/ }).first().click();
+  const pre = page.locator('#message-details pre');
+  await pre.filter({ hasText: 'Subject: test portal-queued' }).waitFor();
+  expect(!(await pre.innerText()).includes('X-Spam-'), 'the message queued before Premium is unscanned');
+  await page.getByLabel('Premium filtering (spam and virus scanning)').check();
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.locator('#settings-result', { hasText: 'Saved.' }).waitFor();
+  const data = ['From: <premium@client.example>', `To: <user@${me.queued_domain}>`,
+    'Subject: premium check', `Date: ${new Date().toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: <premium.${Date.now()}@client.example>`, '', 'Scanned now, I hope.'].join('\r\n');
+  let replies = [];
+  // The first Premium domain also starts the scanners: 4xx (tempfail) until they are up.
+  for (const until = Date.now() + 30000; Date.now() < until;) {
+    replies = await smtpSend('premium@client.example', `user@${me.queued_domain}`, data);
+    if ((replies[5] || '').startsWith('250')) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  expect((replies[5] || '').startsWith('250'), `the message after Premium is accepted (${replies})`);
+  await page.reload();
+  const row = page.locator('#messages tr', { hasText: 'premium@client.example' });
+  await row.getByRole('button', { name: /^Details of message/ }).click();
+  await pre.filter({ hasText: 'Subject: premium check' }).waitFor();
+  const headers = await pre.innerText();
+  expect(headers.includes('X-Spam-Score:'),
+    `after Premium is switched on in the portal the next message is scanned (${headers.slice(0, 400)})`);
+}
+
+// The domain list's 24 h sparkline counts the mail accepted today (usage is flushed every
+// usage.flush_interval, so the list is reloaded until it shows).
+async function activitySparkline(page, me) {
+  let total = 0;
+  await page.evaluate(() => { location.hash = '#/domains'; });
+  for (const until = Date.now() + 30000; Date.now() < until && total < 2;) {
+    await page.reload();
+    const svg = page.locator('tr', { hasText: me.queued_domain }).locator('svg.sparkline');
+    await svg.waitFor();
+    total = Number(await svg.getAttribute('data-total'));
+    if (total < 2) await new Promise((r) => setTimeout(r, 1000));
+  }
+  expect(total >= 2, `the 24 h sparkline of ${me.queued_domain} counts its 2 messages (${total})`);
+  await shot(page, `${me.name}-domains-activity-desktop`);
+}
+
 async function signOut(page) {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.locator('#token').waitFor();
@@ -171,6 +251,8 @@ async function signInLimit(me) {
     await queueAndSettings(a.page, cfg.a, cfg.b);
     const t = { expect, checks, shot, accessibility, out, watch };
     await pagesScenario(t, browser, cfg, a.page, signIn);
+    await premiumScans(a.page, cfg.a);
+    await activitySparkline(a.page, cfg.a);
     await signOut(a.page);
     await a.context.close();
     const b = await brandScenario(browser, cfg.b, cfg.a);

@@ -261,6 +261,22 @@ TEST_F(AlertsTest, OutageAlertsOnceOnEveryChannelAndRecoveryOnce) {
   admin::HttpResult csv = Api("GET", "/api/v1/usage?domain=outage.test&format=csv");
   ASSERT_EQ(csv.status, 200u);
   EXPECT_NE(csv.body.find(",outage.test,1,1,"), std::string::npos) << csv.body;
+  // Per hour (the portal's 24 h sparkline asks for a page of domains at once).
+  admin::HttpResult hourly =
+      Api("GET", "/api/v1/usage?granularity=hour&domains=outage.test,outage.test");
+  ASSERT_EQ(hourly.status, 200u) << hourly.body;
+  json::object h = ParseObject(hourly.body);
+  EXPECT_EQ(Str(h, "granularity"), "hour") << hourly.body;
+  ASSERT_EQ(h["domains"].as_array().size(), 1u) << hourly.body;
+  const json::object& hd = h["domains"].as_array()[0].as_object();
+  uint64_t accepted = 0;
+  for (const auto& row : hd.at("hours").as_array()) {
+    const std::string hour = Str(row.as_object(), "hour");
+    EXPECT_EQ(hour.size(), 20u) << hour;  // 2026-11-30T14:00:00Z
+    EXPECT_EQ(hour.substr(13), ":00:00Z") << hour;
+    accepted += static_cast<uint64_t>(Int(row.as_object(), "accepted"));
+  }
+  EXPECT_EQ(accepted, 1u) << hourly.body;
 
   // History: the down and up events, every delivery sent.
   admin::HttpResult r = Api("GET", "/api/v1/alerts?domain=outage.test");

@@ -89,8 +89,16 @@ TEST_F(PortalTest, BrandsIsolationQueueSettingsCsrfAndAccessibilityInChromium) {
 
   ClosedPort down;
   ASSERT_NE(down.port(), 0);
+  // Real rspamd and ClamAV for the domain the script switches Premium on.
+  ScannerEnvironment scanners;
+  scanners.SetUp();
+  ASSERT_TRUE(scanners.ready()) << "scanners did not start";
   GatewayOptions o;
   o.retry_interval = "1h";  // the queued message stays put while the browser looks at it
+  o.filters_yaml = "filters:\n  rspamd: {url: \"" + scanners.rspamd().url() +
+                   "\", timeout: 10s, on_failure: tempfail}\n  clamav: {database: \"" +
+                   scanners.db() + "\", on_failure: tempfail, temp_dir: \"" + dir_.path() +
+                   "\", threads: 1}\n";
   ASSERT_TRUE(StartGateway(o));
   ASSERT_NE(gw_->admin_port(), 0);
   Tenant a{"acme",           "Acme Mail Shield", "#0b5394", "portal.acme.test",
@@ -113,11 +121,9 @@ TEST_F(PortalTest, BrandsIsolationQueueSettingsCsrfAndAccessibilityInChromium) {
   json::object ta = TenantJson(a);
   ta["new_domain"] = "new.acme.test";  // created through the portal's form
   ta["destination"] = "[127.0.0.1]:" + std::to_string(sink_.port());
-  json::object input{{"port", gw_->admin_port()},
-                     {"mx_host", o.hostname},
-                     {"artifacts", artifacts},
-                     {"operator_token", kOperator},
-                     {"a", ta},
+  json::object input{{"port", gw_->admin_port()},   {"smtp_port", port()},
+                     {"mx_host", o.hostname},       {"artifacts", artifacts},
+                     {"operator_token", kOperator}, {"a", ta},
                      {"b", TenantJson(b)}};
   ASSERT_EQ(setenv("SW_PORTAL", json::serialize(input).c_str(), 1), 0);
   std::string out = dir_.File("browser.out");
@@ -128,10 +134,10 @@ TEST_F(PortalTest, BrandsIsolationQueueSettingsCsrfAndAccessibilityInChromium) {
   EXPECT_TRUE(st->exited && st->code == 0) << st->ToString() << "\n" << report;
   EXPECT_NE(report.find("\"ok\":true"), std::string::npos) << report;
   for (const char* png :
-       {"acme-signin-desktop", "acme-domains-desktop", "acme-domain-desktop", "acme-domains-360",
-        "acme-domain-360", "acme-customers-desktop", "acme-customers-360", "acme-tokens-desktop",
-        "acme-tokens-360", "acme-customer-desktop", "operator-resellers-desktop",
-        "blue-signin-desktop", "blue-domains-desktop"})
+       {"acme-signin-desktop", "acme-domains-desktop", "acme-domains-activity-desktop",
+        "acme-domain-desktop", "acme-domains-360", "acme-domain-360", "acme-customers-desktop",
+        "acme-customers-360", "acme-tokens-desktop", "acme-tokens-360", "acme-customer-desktop",
+        "operator-resellers-desktop", "blue-signin-desktop", "blue-domains-desktop"})
     EXPECT_TRUE(std::filesystem::exists(artifacts + "/" + png + ".png")) << png;
   ExpectCreatedDomainTakesMail(report);
 }

@@ -311,6 +311,7 @@ TEST_F(ProvisioningTest, TenantIsolationTable) {
       {"GET", "/api/v1/alerts?domain=" + db, ""},
       {"GET", "/api/v1/usage?domain=" + db, ""},
       {"GET", "/api/v1/usage?domain=" + db + "&format=csv", ""},
+      {"GET", "/api/v1/usage?granularity=hour&domains=" + db, ""},
       {"POST", "/api/v1/customers/" + cb + "/contacts/test", ""},
       {"POST", "/api/v1/customers/" + cb + "/contacts/test", R"({"contact": 0})"},
   };
@@ -891,6 +892,9 @@ TEST_F(ProvisioningTest, UsageValidationAndCsv) {
       {"from=2026-03-02&to=2026-03-01", "from"},
       {"from=2025-01-01&to=2026-02-05", "from"},
       {"format=xml", "format"},
+      {"granularity=minute", "granularity"},
+      {"granularity=hour&from=2026-01-01&to=2026-02-01", "from"},  // 32 days
+      {"domain=usage.test&domains=usage.test", "domains"},
   };
   for (const auto& [query, field] : bad) {
     admin::HttpResult r = Api(kOperator, "GET", "/api/v1/usage?" + query);
