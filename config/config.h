@@ -48,6 +48,9 @@ struct TlsFiles {
 
 struct ServerConfig {
   std::string hostname = "mx.example.net";
+  // Extension (white label): the comment after our host name in the Received header we add;
+  // empty: none. Resellers' customers see it in their messages and in the portal.
+  std::string received_product = "SpamWeeder";
   std::vector<ListenAddress> listen = {{"0.0.0.0", 25}};
   uint64_t max_message_size = 50ull * 1024 * 1024;
   uint32_t max_recipients = 100;

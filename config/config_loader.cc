@@ -104,9 +104,18 @@ class Loader : private YamlReader {
     ForEach(section,
             {"hostname", "listen", "max_message_size", "max_recipients", "max_connections",
              "max_connections_per_ip", "max_errors", "timeouts", "tls", "io_threads",
-             "min_free_space", "max_inflight_data"},
+             "min_free_space", "max_inflight_data", "received_product"},
             [&](const Entry& e) {
-              if (e.key == "hostname") {
+              if (e.key == "received_product") {
+                ReadString(e, server.received_product, true);
+                if (server.received_product.find_first_of("()\\") != std::string::npos ||
+                    server.received_product.size() > 64 ||
+                    std::any_of(server.received_product.begin(), server.received_product.end(),
+                                [](char c) { return c < 0x20 || c > 0x7e; }))
+                  Problem(e.loc,
+                          "`server.received_product`: printable ASCII without ( ) \\, at most 64 "
+                          "characters");
+              } else if (e.key == "hostname") {
                 std::string name;
                 ReadString(e, name, false);
                 if (name.empty()) return;

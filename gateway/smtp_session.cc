@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/received_header.h"
+#include "common/server_tls.h"
 #include "common/usage_counters.h"
 #include "filters/message_edit.h"
 #include "filters/pipeline.h"
@@ -23,7 +24,6 @@
 #include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
 #include "gateway/recipient_callout.h"
-#include "common/server_tls.h"
 #include "queue/dsn.h"
 
 namespace sw::gateway {
@@ -509,6 +509,7 @@ std::string SmtpSession::ReceivedHeader(const std::string& id) const {
   f.helo = helo_;
   f.client_ip = peer_ip_;
   f.hostname = cfg_->server.hostname;
+  f.product = cfg_->server.received_product;
   f.protocol = proto;
   f.id = id;
   if (rcpts_.size() == 1) f.recipient = rcpts_[0].address;

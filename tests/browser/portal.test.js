@@ -200,6 +200,8 @@ async function premiumScans(page, me) {
   const headers = await pre.innerText();
   expect(headers.includes('X-Spam-Score:'),
     `after Premium is switched on in the portal the next message is scanned (${headers.slice(0, 400)})`);
+  expect(headers.includes(`by ${cfg.mx_host} with ESMTP`) && !headers.includes('SpamWeeder'),
+    'our Received header names no product (server.received_product: "")');
 }
 
 // The domain list's 24 h sparkline counts the mail accepted today (usage is flushed every

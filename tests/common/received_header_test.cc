@@ -30,6 +30,19 @@ TEST(ReceivedHeader, ShapeWithAndWithoutRecipient) {
             "Received: from client.test ([192.0.2.1])\r\n\tby mx.example.net (SpamWeeder) with "
             "ESMTPS id 00062F6A3C1B2D40\r\n\tfor <bob@example.com>; Mon, 30 Nov 2026 05:50:00 "
             "+0000\r\n");
+  // White label (server.received_product): another name, or no comment at all.
+  f.product = "Acme Mail Shield";
+  EXPECT_EQ(ReceivedHeader(f).rfind("Received: from client.test ([192.0.2.1])\r\n\tby "
+                                    "mx.example.net (Acme Mail Shield) with ESMTPS id ",
+                                    0),
+            0u)
+      << ReceivedHeader(f);
+  f.product = "";
+  EXPECT_EQ(
+      ReceivedHeader(f).rfind(
+          "Received: from client.test ([192.0.2.1])\r\n\tby mx.example.net with ESMTPS id ", 0),
+      0u)
+      << ReceivedHeader(f);
 }
 
 // Three lines, each ending in CRLF, the second and third folded with a TAB, nothing else

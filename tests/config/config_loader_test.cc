@@ -158,6 +158,7 @@ TEST(ConfigLoader, EveryKeyIsRead) {
       cert + ", key: " + key +
       "}\n"
       "  io_threads: 1\n  min_free_space: 1GiB\n  max_inflight_data: 256MiB\n"
+      "  received_product: \"Acme Mail Shield\"\n"
       "queue:\n  path: ./q\n  retry_interval: 10s\n  max_age: 4h\n  delay_warning: 1h\n"
       "delivery:\n  probe_interval: 5s\n  connect_timeout: 3s\n  command_timeout: 1m\n"
       "  max_connections_per_destination: 2\n  outbound_relay: \"[192.0.2.1]:587\"\n"
@@ -189,6 +190,7 @@ TEST(ConfigLoader, EveryKeyIsRead) {
   EXPECT_EQ(c.server.io_threads, 1u);
   EXPECT_EQ(c.server.min_free_space, 1024u * 1024 * 1024);
   EXPECT_EQ(c.server.max_inflight_data, 256u * 1024 * 1024);
+  EXPECT_EQ(c.server.received_product, "Acme Mail Shield");
   EXPECT_EQ(c.queue.path, "./q");
   EXPECT_EQ(c.queue.retry_interval, seconds(10));
   EXPECT_EQ(c.queue.max_age, hours(4));
@@ -230,6 +232,9 @@ TEST(ConfigLoader, UnknownTopLevelKeySuggestsSection) {
 
 TEST(ConfigLoader, UnknownKeyFarFromEveryNameHasNoSuggestion) {
   EXPECT_EQ(OneProblem("admin:\n  password: x\n"), "t.yaml:2:3: unknown key `admin.password`");
+  EXPECT_EQ(OneProblem("server:\n  received_product: \"a (b)\"\n"),
+            "t.yaml:2:21: `server.received_product`: printable ASCII without ( ) \\, at most 64 "
+            "characters");
 }
 
 TEST(ConfigLoader, UnknownDomainKeySuggests) {
@@ -636,9 +641,9 @@ TEST(ConfigLoader, FilterExtensionKeysHaveDefaultsAndAreRead) {
             "t.yaml:2:22: `filters.clamav.temp_dir` must not be empty");
   EXPECT_EQ(OneProblem("filters:\n  clamav: {timeout: 0s}\n"),
             "t.yaml:2:21: `filters.clamav.timeout` must be longer than 0");
-  EXPECT_NE(OneProblem("filters:\n  clamav: {isolation: chroot}\n")
-                .find("`filters.clamav.isolation`"),
-            std::string::npos);
+  EXPECT_NE(
+      OneProblem("filters:\n  clamav: {isolation: chroot}\n").find("`filters.clamav.isolation`"),
+      std::string::npos);
   EXPECT_EQ(OneProblem("filters:\n  rspamd: {max_connections: 0}\n"),
             "t.yaml:2:29: `filters.rspamd.max_connections`: expected a whole number from 1 to "
             "10000, got `0`");

@@ -95,6 +95,7 @@ TEST_F(PortalTest, BrandsIsolationQueueSettingsCsrfAndAccessibilityInChromium) {
   ASSERT_TRUE(scanners.ready()) << "scanners did not start";
   GatewayOptions o;
   o.retry_interval = "1h";  // the queued message stays put while the browser looks at it
+  o.received_product = "";  // white label: no product name in our Received header
   o.filters_yaml = "filters:\n  rspamd: {url: \"" + scanners.rspamd().url() +
                    "\", timeout: 10s, on_failure: tempfail}\n  clamav: {database: \"" +
                    scanners.db() + "\", on_failure: tempfail, temp_dir: \"" + dir_.path() +

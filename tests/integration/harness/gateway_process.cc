@@ -47,6 +47,7 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
     << "  min_free_space: " << o.min_free_space << "\n"
     << "  timeouts: { command: " << o.command_timeout << ", data: " << o.data_timeout << " }\n";
   if (!o.max_inflight_data.empty()) y << "  max_inflight_data: " << o.max_inflight_data << "\n";
+  if (o.received_product) y << "  received_product: " << Quote(*o.received_product) << "\n";
   if (!o.tls_certificate.empty()) {
     y << "  tls:\n    certificate: " << Quote(o.tls_certificate)
       << "\n    key: " << Quote(o.tls_key) << "\n";

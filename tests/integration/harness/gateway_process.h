@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,9 +45,10 @@ struct GatewayOptions {
   std::string delay_warning = "off";
   std::string outbound_relay;  // "[127.0.0.1]:PORT" for DSNs
   uint32_t max_connections_per_destination = 20;
-  std::string min_free_space = "1MiB";  // below it MAIL gets 452 4.3.1
-  std::string max_inflight_data;        // empty: the default
-  std::string tls_certificate;          // both set: STARTTLS offered
+  std::string min_free_space = "1MiB";          // below it MAIL gets 452 4.3.1
+  std::string max_inflight_data;                // empty: the default
+  std::optional<std::string> received_product;  // server.received_product; none: the default
+  std::string tls_certificate;                  // both set: STARTTLS offered
   std::string tls_key;
   // server.tls.certificates (SNI): {certificate, key} pairs; tls_min_version empty: the default.
   std::vector<std::pair<std::string, std::string>> tls_certificates;
