@@ -224,14 +224,29 @@ HttpResponse TenantApi::Audit(const Principal& p, const Route& r) {
   HttpResponse err;
   auto limit = LimitParam(r.query, 100, 1000, &err);
   if (!limit) return err;
-  uint64_t after = 0;
-  if (auto it = r.query.find("after"); it != r.query.end() && !it->second.empty()) {
+  std::string order = "oldest";
+  if (auto it = r.query.find("order"); it != r.query.end() && !it->second.empty())
+    order = it->second;
+  if (order != "oldest" && order != "newest")
+    return FieldReply(422, "order must be oldest or newest", "order");
+  // Oldest first pages with `after`, newest first with `before`: `next` is the other's value.
+  const char* cursor_key = order == "newest" ? "before" : "after";
+  const char* wrong_key = order == "newest" ? "after" : "before";
+  if (auto it = r.query.find(wrong_key); it != r.query.end() && !it->second.empty())
+    return FieldReply(422,
+                      std::string(wrong_key) + " pages order=" +
+                          (order == "newest" ? "oldest" : "newest") + "; use " + cursor_key,
+                      wrong_key);
+  uint64_t seq = 0;
+  if (auto it = r.query.find(cursor_key); it != r.query.end() && !it->second.empty()) {
     char* end = nullptr;
-    after = std::strtoull(it->second.c_str(), &end, 10);
-    if (*end != '\0') return FieldReply(400, "after must be an audit seq", "after");
+    seq = std::strtoull(it->second.c_str(), &end, 10);
+    if (*end != '\0' || it->second[0] == '-')
+      return FieldReply(400, std::string(cursor_key) + " must be an audit seq", cursor_key);
   }
+  control::AuditCursor from = order == "newest" ? control::AuditCursor::Before(seq) : seq;
   std::vector<json::object> rows;
-  Status st = control_.ReadAudit(p, after, *limit + 1, &rows);
+  Status st = control_.ReadAudit(p, from, *limit + 1, &rows);
   if (!st.ok()) return FieldReply(503, "audit read failed: " + st.message(), "");
   bool more = rows.size() > *limit;
   if (more) rows.resize(*limit);

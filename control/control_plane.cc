@@ -448,11 +448,11 @@ Status ControlPlane::Apply(const Principal& actor, const std::string& client_ip,
   return Status::Ok();
 }
 
-Status ControlPlane::ReadAudit(const Principal& p, uint64_t after, size_t limit,
+Status ControlPlane::ReadAudit(const Principal& p, AuditCursor from, size_t limit,
                                std::vector<json::object>* out) {
   std::vector<AuditRow> rows;
   Status st = store_.ReadAudit(
-      after, limit,
+      from, limit,
       [&](const std::string& text) {
         boost::system::error_code ec;
         json::value v = json::parse(text, ec);

@@ -118,8 +118,8 @@ class ControlPlane {
   // published at once, or within kPublishDelay during a burst of writes. Each audit entry gets a
   // seq (ControlStore::ReserveAuditSeqs), this node's name (cluster.node), the actor and client IP.
   Status Apply(const Principal& actor, const std::string& client_ip, Mutation m);
-  // Audit entries visible to `p` with seq > after, oldest first.
-  Status ReadAudit(const Principal& p, uint64_t after, size_t limit,
+  // Audit entries visible to `p` from `from` (oldest first after a seq, or newest first).
+  Status ReadAudit(const Principal& p, AuditCursor from, size_t limit,
                    std::vector<boost::json::object>* out);
 
   // "r_" / "c_" / "t_" + 16 random hex digits.

@@ -25,6 +25,19 @@ struct AuditRow {
   std::string json;
 };
 
+// Where a page of the audit log starts: oldest first with seq > `seq` (the default, from a
+// plain number), or newest first with seq < `seq` (0: from the newest row).
+struct AuditCursor {
+  AuditCursor(uint64_t after = 0) : seq(after) {}  // NOLINT: implicit, "after this seq"
+  static AuditCursor Before(uint64_t before) {
+    AuditCursor c(before);
+    c.newest_first = true;
+    return c;
+  }
+  uint64_t seq = 0;
+  bool newest_first = false;
+};
+
 // Everything one API write changes, committed atomically and synced to disk.
 struct ChangeSet {
   std::vector<RecordPut> puts;
@@ -54,8 +67,8 @@ class ControlStore {
                                 bool* applied) = 0;
   // Writes `puts` without waiting for the disk (e.g. a token's last-used time).
   virtual Status PutUnsynced(const std::vector<RecordPut>& puts) = 0;
-  // Audit rows with seq > `after`, oldest first, for which `keep` is true; stops at `limit`.
-  virtual Status ReadAudit(uint64_t after, size_t limit,
+  // Audit rows from `from` in its order for which `keep` is true; stops at `limit`.
+  virtual Status ReadAudit(AuditCursor from, size_t limit,
                            const std::function<bool(const std::string& json)>& keep,
                            std::vector<AuditRow>* out) = 0;
   // The highest audit seq written so far (0: none).

@@ -3,6 +3,7 @@
 // Status (server lost or unreachable -> kUnavailable, then reconnects on the next call).
 #include "control/postgres_control_store.h"
 
+#include <limits>
 #include <pqxx/pqxx>
 
 #include "common/log.h"
@@ -26,6 +27,8 @@ struct PostgresControlStore::Conn {
     c.prepare("sw_del", "DELETE FROM records WHERE key = $1");
     c.prepare("sw_audit", "INSERT INTO audit (seq, json) VALUES ($1, $2)");
     c.prepare("sw_audit_page", "SELECT seq, json FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2");
+    c.prepare("sw_audit_page_desc",
+              "SELECT seq, json FROM audit WHERE seq < $1 ORDER BY seq DESC LIMIT $2");
     c.prepare("sw_last_seq", "SELECT COALESCE(MAX(seq), 0) FROM audit");
     // Two-key advisory lock: classid "SWg" apart from single-key locks (migrations).
     c.prepare("sw_guard_lock", "SELECT pg_advisory_xact_lock(5461863, hashtext($1))");
@@ -245,22 +248,25 @@ Status PostgresControlStore::PutUnsynced(const std::vector<RecordPut>& puts) {
   });
 }
 
-Status PostgresControlStore::ReadAudit(uint64_t after, size_t limit,
+Status PostgresControlStore::ReadAudit(AuditCursor from, size_t limit,
                                        const std::function<bool(const std::string&)>& keep,
                                        std::vector<AuditRow>* out) {
   const size_t page = page_rows_;
+  // Newest first from 0: below every seq (a bigint).
+  long long after = from.newest_first && from.seq == 0 ? std::numeric_limits<long long>::max()
+                                                       : static_cast<long long>(from.seq);
   std::vector<AuditRow> rows;
   while (out->size() < limit) {
     Status st = Run("read_audit", [&](Conn& c) {
       rows.clear();
       pqxx::nontransaction t(c.c);
-      pqxx::result r = t.exec_prepared("sw_audit_page", static_cast<long long>(after),
-                                       static_cast<long long>(page));
+      pqxx::result r = t.exec_prepared(from.newest_first ? "sw_audit_page_desc" : "sw_audit_page",
+                                       after, static_cast<long long>(page));
       for (const auto& row : r)
         rows.push_back({static_cast<uint64_t>(row[0].as<long long>()), row[1].as<std::string>()});
     });
     if (!st.ok()) return st;
-    if (!rows.empty()) after = rows.back().seq;
+    if (!rows.empty()) after = static_cast<long long>(rows.back().seq);
     for (auto& row : rows) {
       if (out->size() >= limit) break;
       if (keep(row.json)) out->push_back(std::move(row));

@@ -41,7 +41,7 @@ class PostgresControlStore : public ControlStore {
   Status Commit(const ChangeSet& changes) override;
   Status CommitIfAbsent(const std::string& guard, const ChangeSet& changes, bool* applied) override;
   Status PutUnsynced(const std::vector<RecordPut>& puts) override;
-  Status ReadAudit(uint64_t after, size_t limit,
+  Status ReadAudit(AuditCursor from, size_t limit,
                    const std::function<bool(const std::string&)>& keep,
                    std::vector<AuditRow>* out) override;
   // 0 when the server cannot be asked (logged).

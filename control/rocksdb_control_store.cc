@@ -115,11 +115,18 @@ Status RocksDbControlStore::PutUnsynced(const std::vector<RecordPut>& puts) {
   return FromRocks(db_->Write(rocksdb::WriteOptions(), &b));
 }
 
-Status RocksDbControlStore::ReadAudit(uint64_t after, size_t limit,
+Status RocksDbControlStore::ReadAudit(AuditCursor from, size_t limit,
                                       const std::function<bool(const std::string&)>& keep,
                                       std::vector<AuditRow>* out) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), audit_));
-  for (it->Seek(AuditKey(after + 1)); it->Valid() && out->size() < limit; it->Next()) {
+  if (!from.newest_first) {
+    it->Seek(AuditKey(from.seq + 1));
+  } else if (from.seq == 0) {
+    it->SeekToLast();
+  } else {
+    it->SeekForPrev(AuditKey(from.seq - 1));
+  }
+  for (; it->Valid() && out->size() < limit; from.newest_first ? it->Prev() : it->Next()) {
     std::string json = it->value().ToString();
     if (!keep(json)) continue;
     out->push_back({std::stoull(it->key().ToString(), nullptr, 16), std::move(json)});

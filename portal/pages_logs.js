@@ -6,7 +6,6 @@ import { api, el, errorPage, field, row, show, showError, table, utcDay, when }
 import { alertRows } from '/portal/assets/pages_domain.js';
 
 const kPage = 50;
-const kAuditKept = 5000;  // newest entries kept for paging back
 
 function changes(c) {
   if (!c || typeof c !== 'object') return '';
@@ -14,35 +13,31 @@ function changes(c) {
   return s.length > 160 ? `${s.slice(0, 157)}…` : s;
 }
 
-// The API pages the audit log oldest first (`after` = last seq seen; it has no newest-first
-// order), so the page reads forward with `after` to the end and shows the tail newest first.
+// One page of the audit log, newest first (`order=newest`, `before` = the previous page's
+// `next`); "Newer" goes back through the cursors seen on the way (kept in the URL).
 export async function auditView(params) {
-  let after = 0;
-  let entries = [];
-  let truncated = false;
-  for (;;) {
-    const r = await api('GET', `/api/v1/audit?after=${after}&limit=1000`);
-    if (r.status !== 200) return errorPage('Audit log', r);
-    entries = entries.concat(r.json.entries || []);
-    if (entries.length > kAuditKept) { entries = entries.slice(-kAuditKept); truncated = true; }
-    if (r.json.next === null || r.json.next === undefined) break;
-    after = r.json.next;
-  }
-  entries.reverse();
-  const pageNo = Math.max(0, Number(params.get('page') || 0) || 0);
-  const shown = entries.slice(pageNo * kPage, (pageNo + 1) * kPage);
-  const rows = shown.map((e) => row(String(e.seq), when(e.at), e.action, e.object,
+  const trail = (params.get('trail') || '').split(',').filter((x) => /^\d+$/.test(x));
+  const before = trail.length ? trail[trail.length - 1] : '';
+  const q = new URLSearchParams({ order: 'newest', limit: String(kPage) });
+  if (before) q.set('before', before);
+  const r = await api('GET', `/api/v1/audit?${q}`);
+  if (r.status !== 200) return errorPage('Audit log', r);
+  const entries = r.json.entries || [];
+  const rows = entries.map((e) => row(String(e.seq), when(e.at), e.action, e.object,
     `${(e.actor || {}).account || ''} (${(e.actor || {}).token || ''})`, e.client_ip,
     changes(e.changes)));
   const pager = el('div', { class: 'pager' });
-  if (pageNo > 0) pager.append(el('a', { href: `#/audit?page=${pageNo - 1}`, text: 'Newer' }));
-  if ((pageNo + 1) * kPage < entries.length) {
-    pager.append(el('a', { href: `#/audit?page=${pageNo + 1}`, text: 'Older' }));
+  if (trail.length) {
+    pager.append(el('a', { href: `#/audit?trail=${trail.slice(0, -1).join(',')}`,
+      text: 'Newer' }));
+  }
+  if (r.json.next !== null && r.json.next !== undefined) {
+    pager.append(el('a', { href: `#/audit?trail=${[...trail, r.json.next].join(',')}`,
+      text: 'Older' }));
   }
   show('Audit log', rows.length ? table('Audit log',
     ['Seq', 'When', 'Action', 'Object', 'By', 'From', 'Changes'], rows)
-    : el('p', { text: 'No entries.' }), pager,
-  truncated ? el('p', { text: `Only the newest ${kAuditKept} entries are shown.` }) : null);
+    : el('p', { text: 'No entries.' }), pager);
 }
 
 export async function usageView(params) {

@@ -129,6 +129,31 @@ TEST_P(ControlStoreContract, AuditPagesInSeqOrderWithAFilter) {
   EXPECT_EQ(rows[0].seq, 300u) << "seq 256 and above sort after 255 (fixed-width keys)";
 }
 
+TEST_P(ControlStoreContract, AuditPagesNewestFirstBeforeASeq) {
+  ChangeSet a;
+  for (uint64_t i = 1; i <= 300; ++i)
+    a.audit.push_back({i, std::string("{\"who\":\"") + (i % 3 == 0 ? "a" : "b") + "\"}"});
+  ASSERT_TRUE(store_->Commit(a).ok());
+  auto only_a = [](const std::string& j) { return j.find("\"a\"") != std::string::npos; };
+  std::vector<AuditRow> rows;
+  ASSERT_TRUE(store_->ReadAudit(AuditCursor::Before(0), 3, only_a, &rows).ok());
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].seq, 300u);
+  EXPECT_EQ(rows[2].seq, 294u);
+  rows.clear();
+  ASSERT_TRUE(store_->ReadAudit(AuditCursor::Before(257), 2, only_a, &rows).ok());
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].seq, 255u) << "strictly below the cursor, across the 255/256 key width";
+  EXPECT_EQ(rows[1].seq, 252u);
+  rows.clear();
+  ASSERT_TRUE(store_->ReadAudit(AuditCursor::Before(4), 10, only_a, &rows).ok());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].seq, 3u);
+  rows.clear();
+  ASSERT_TRUE(store_->ReadAudit(AuditCursor::Before(1), 10, only_a, &rows).ok());
+  EXPECT_TRUE(rows.empty());
+}
+
 // Audit seqs come in blocks above everything committed or reserved, also after a reopen.
 TEST_P(ControlStoreContract, ReservedAuditSeqsAreConsecutiveAndNeverReused) {
   uint64_t first = 0;

@@ -864,6 +864,39 @@ TEST_F(ProvisioningTest, Audit) {
   }
 }
 
+// Newest first: `order=newest` pages down with `before`, seqs strictly falling, and the pages
+// together are the oldest-first log reversed; bad orders and cursors are refused by name.
+TEST_F(ProvisioningTest, AuditNewestFirstPagesBackwards) {
+  ASSERT_TRUE(Start());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_FALSE(CreateCustomer("Paged " + std::to_string(i), "").empty());
+  auto all = Expect(200, Api(kOperator, "GET", "/api/v1/audit?limit=1000"), "oldest first");
+  std::vector<int64_t> oldest;
+  for (const auto& e : all["entries"].as_array()) oldest.push_back(Int(e.as_object(), "seq"));
+  ASSERT_GE(oldest.size(), 5u);
+  std::vector<int64_t> newest;
+  std::string before;
+  for (int pages = 0; pages < 100; ++pages) {
+    std::string q =
+        "/api/v1/audit?order=newest&limit=2" + (before.empty() ? "" : "&before=" + before);
+    auto page = Expect(200, Api(kOperator, "GET", q), q);
+    for (const auto& e : page["entries"].as_array()) newest.push_back(Int(e.as_object(), "seq"));
+    if (page["next"].is_null()) break;
+    before = std::to_string(page["next"].as_int64());
+  }
+  std::vector<int64_t> reversed(oldest.rbegin(), oldest.rend());
+  EXPECT_EQ(newest, reversed);
+  for (const auto& [query, field] :
+       std::vector<std::pair<std::string, std::string>>{{"order=sideways", "order"},
+                                                        {"order=newest&after=3", "after"},
+                                                        {"before=3", "before"},
+                                                        {"order=newest&before=x", "before"}}) {
+    admin::HttpResult r = Api(kOperator, "GET", "/api/v1/audit?" + query);
+    EXPECT_TRUE(r.status == 422u || r.status == 400u) << query << ": " << Describe(r);
+    EXPECT_TRUE(Contains(r.body, "\"field\":\"" + field + "\"")) << query << ": " << r.body;
+  }
+}
+
 // "YYYY-MM-DD" (UTC) of now minus `days_ago` days.
 std::string UtcDay(int days_ago) {
   std::time_t t = std::time(nullptr) - static_cast<std::time_t>(days_ago) * 86400;
