@@ -186,6 +186,33 @@ TEST_F(ClusterStatusTest, ShowsEveryNodeWithItsQueueAndTurnsStale) {
   EXPECT_EQ(Queue(nodes["node-a"], "messages"), kMessages) << "its queue stays on its disk";
 }
 
+// The database going away does not touch mail: the failing heartbeat is logged once for the
+// whole outage, `cluster status` says the database is unreachable (exit 1), and heartbeats
+// resume when it is back (a private cluster: this test stops its server).
+TEST_F(ClusterStatusTest, HeartbeatFailsSoftWhileTheDatabaseIsDown) {
+  control::pgtest::PrivateCluster pg;
+  std::string why;
+  ASSERT_TRUE(pg.Start(&why)) << why;
+  GatewayProcess& a = Node("node-a", pg.url());
+  ASSERT_TRUE(a.Start());
+  auto up = [&] { return State(Nodes(a)["node-a"]) == "up"; };
+  ASSERT_TRUE(PollUntil(up, 10s)) << last_output_;
+
+  ASSERT_TRUE(pg.Stop(&why)) << why;
+  EXPECT_TRUE(a.log().WaitFor("event=node_heartbeat_failed\\b.*\\bnode=node-a\\b", 10s))
+      << "the failing heartbeat was not logged";
+  EXPECT_TRUE(Send(a, "user@example.com", "during-outage"));
+  EXPECT_TRUE(sink_.WaitForMessageContaining("during-outage", 20s));
+  CommandResult r = RunStatus(a.config_path());
+  EXPECT_EQ(r.code(), 1) << r.output;
+
+  ASSERT_TRUE(pg.Start(&why)) << why;
+  EXPECT_TRUE(a.log().WaitFor("event=node_heartbeat_restored\\b.*\\bnode=node-a\\b", 15s))
+      << "heartbeats did not resume";
+  EXPECT_EQ(a.log().Count("event=node_heartbeat_failed\\b"), 1u) << "logged more than once";
+  EXPECT_TRUE(PollUntil(up, 10s)) << last_output_;
+}
+
 // Exit statuses like `spamweeder migrate`: 2 without cluster.store or on bad usage, 1 when the
 // database does not answer.
 TEST_F(ClusterStatusTest, ExitStatusesForEmbeddedUnreachableAndUsage) {
