@@ -40,25 +40,6 @@ std::string Age(int64_t ms) {
   return std::to_string(s / 86400) + "d" + two(s / 3600 % 24) + "h";
 }
 
-json::object NodeJson(const NodeStatus& s, int64_t now) {
-  json::object q{{"messages", s.messages},
-                 {"bytes", s.bytes},
-                 {"held", s.held},
-                 {"domains_down", s.domains_down},
-                 {"oldest_arrival_ms", s.oldest_arrival_ms}};
-  q["oldest_age_ms"] = s.oldest_arrival_ms > 0 ? json::value(now - s.oldest_arrival_ms) : nullptr;
-  return {{"node", s.node},
-          {"state", NodeState(s, now)},
-          {"hostname", s.hostname},
-          {"version", s.version},
-          {"started", IsoTime(s.started_ms)},
-          {"heartbeat", IsoTime(s.heartbeat_ms)},
-          {"heartbeat_ms", s.heartbeat_ms},
-          {"heartbeat_age_ms", now - s.heartbeat_ms},
-          {"interval_ms", s.interval_ms},
-          {"queue", std::move(q)}};
-}
-
 void PrintText(const std::vector<NodeStatus>& nodes, int64_t now, std::ostream& out) {
   if (nodes.empty()) {
     out << "no node has written a heartbeat yet\n";
@@ -122,9 +103,7 @@ int StatusCommand(const std::string& path, bool as_json, std::ostream& out, std:
     PrintText(nodes, now, out);
     return kOk;
   }
-  json::array list;
-  for (const auto& s : nodes) list.push_back(NodeJson(s, now));
-  out << json::serialize(json::object{{"now_ms", now}, {"nodes", std::move(list)}}) << "\n";
+  out << json::serialize(ClusterNodesJson(nodes, now)) << "\n";
   return kOk;
 }
 

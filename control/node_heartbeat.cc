@@ -81,19 +81,40 @@ void NodeHeartbeat::WriterLoop() {
       s = std::move(*pending_);
       pending_.reset();
     }
-    Write(s);
+    if (Write(s)) ReadView();
   }
 }
 
-void NodeHeartbeat::Write(const NodeStatus& s) {
+bool NodeHeartbeat::Write(const NodeStatus& s) {
   Status st = store_.PutUnsynced({{NodeKey(s.node), NodeStatusJson(s)}});
   if (!st.ok()) {
     if (!failing_) log::Warn("node_heartbeat_failed").kv("node", s.node).kv("detail", st.message());
     failing_ = true;
-    return;
+    return false;
   }
   if (failing_) log::Info("node_heartbeat_restored").kv("node", s.node);
   failing_ = false;
+  return true;
+}
+
+void NodeHeartbeat::ReadView() {
+  std::vector<NodeStatus> nodes;
+  Status st = store_.ScanPrefix(kNodePrefix, [&](const std::string&, const std::string& text) {
+    if (auto s = ParseNodeStatus(text)) nodes.push_back(std::move(*s));
+    return true;
+  });
+  if (!st.ok()) return;  // the write just succeeded: rare, and the last view stays
+  std::lock_guard lock(view_mu_);
+  view_ = std::move(nodes);
+  view_ms_ = WallMs();
+}
+
+boost::json::object NodeHeartbeat::NodesJson() const {
+  std::lock_guard lock(view_mu_);
+  boost::json::object o = ClusterNodesJson(view_, WallMs());
+  o["cluster"] = true;
+  o["read_ms"] = view_ms_;
+  return o;
 }
 
 void NodeHeartbeat::Stop() {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "control/control_store.h"
 #include "control/node_status.h"
@@ -34,13 +35,19 @@ class NodeHeartbeat {
   // Once `io` no longer runs (the caller's thread is the only one touching the queue): stops
   // the timer and the writer, then writes a last record marked stopped (failing soft).
   void Stop();
+  // Every node's heartbeat record as this node's writer last read them (after each write of
+  // its own, so at most one interval old; the previous list is kept while reads fail), as
+  // ClusterNodesJson plus {"cluster": true, "read_ms"}: GET /api/v1/cluster/nodes serves it
+  // without touching the store. Any thread.
+  boost::json::object NodesJson() const;
 
  private:
   void Arm();
   void Tick();  // on io's thread: sample and hand over to the writer
   NodeStatus Take(bool stopped);
   void WriterLoop();
-  void Write(const NodeStatus& s);  // writer thread, then Stop's caller
+  bool Write(const NodeStatus& s);  // writer thread, then Stop's caller; false on failure
+  void ReadView();                  // writer thread
 
   boost::asio::steady_timer timer_;
   ControlStore& store_;
@@ -54,6 +61,9 @@ class NodeHeartbeat {
   bool started_ = false;
   bool failing_ = false;  // the last write failed (logged once per outage)
   std::thread writer_;
+  mutable std::mutex view_mu_;
+  std::vector<NodeStatus> view_;  // every node, as last read
+  int64_t view_ms_ = 0;           // when (0: never)
 };
 
 }  // namespace sw::control

@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include "control/field_error.h"
+
 namespace sw::control {
 
 namespace json = boost::json;
@@ -81,6 +83,35 @@ const char* NodeState(const NodeStatus& s, int64_t now_ms) {
   if (s.stopped) return "stopped";
   int64_t interval = s.interval_ms > 0 ? s.interval_ms : 5000;
   return now_ms - s.heartbeat_ms > kStaleIntervals * interval ? "stale" : "up";
+}
+
+namespace {
+
+json::object NodeJson(const NodeStatus& s, int64_t now) {
+  json::object q{{"messages", s.messages},
+                 {"bytes", s.bytes},
+                 {"held", s.held},
+                 {"domains_down", s.domains_down},
+                 {"oldest_arrival_ms", s.oldest_arrival_ms}};
+  q["oldest_age_ms"] = s.oldest_arrival_ms > 0 ? json::value(now - s.oldest_arrival_ms) : nullptr;
+  return {{"node", s.node},
+          {"state", NodeState(s, now)},
+          {"hostname", s.hostname},
+          {"version", s.version},
+          {"started", IsoTime(s.started_ms)},
+          {"heartbeat", IsoTime(s.heartbeat_ms)},
+          {"heartbeat_ms", s.heartbeat_ms},
+          {"heartbeat_age_ms", now - s.heartbeat_ms},
+          {"interval_ms", s.interval_ms},
+          {"queue", std::move(q)}};
+}
+
+}  // namespace
+
+json::object ClusterNodesJson(const std::vector<NodeStatus>& nodes, int64_t now_ms) {
+  json::array list;
+  for (const auto& s : nodes) list.push_back(NodeJson(s, now_ms));
+  return {{"now_ms", now_ms}, {"nodes", std::move(list)}};
 }
 
 }  // namespace sw::control

@@ -3,9 +3,11 @@
 // parse is reported as such, never thrown.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sw::control {
 
@@ -40,5 +42,11 @@ std::optional<NodeStatus> ParseNodeStatus(const std::string& json);
 // "stopped" after a clean stop, "stale" when the last heartbeat is older than kStaleIntervals
 // intervals at `now_ms`, else "up".
 const char* NodeState(const NodeStatus& s, int64_t now_ms);
+
+// What `cluster status --json` and GET /api/v1/cluster/nodes show: {"now_ms", "nodes": [{"node",
+// "state", "hostname", "version", "started", "heartbeat", "heartbeat_ms", "heartbeat_age_ms",
+// "interval_ms", "queue": {"messages", "bytes", "held", "domains_down", "oldest_arrival_ms",
+// "oldest_age_ms" (null when empty)}}]}, ages and states as of `now_ms`.
+boost::json::object ClusterNodesJson(const std::vector<NodeStatus>& nodes, int64_t now_ms);
 
 }  // namespace sw::control

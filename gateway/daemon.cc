@@ -285,6 +285,7 @@ int Serve(const std::string& config_path) {
     return 1;
   }
   auto heartbeat = StartHeartbeat(io, *control_store, *cfg, relay);
+  if (heartbeat) admin_api.SetClusterNodes([hb = heartbeat.get()] { return hb->NodesJson(); });
   log::Info("started")
       .kv("version", SW_VERSION_STRING)
       .kv("domains", effective->domains.size())

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "admin/http_client.h"
 #include "control/postgres_schema.h"
 #include "tests/control/postgres_test_support.h"
 #include "tests/integration/harness/gateway_process.h"
@@ -96,6 +97,22 @@ class ClusterStatusTest : public ::testing::Test {
       if (n.is_object() && n.as_object().contains("node"))
         nodes[std::string(n.as_object().at("node").as_string())] = n.as_object();
     return nodes;
+  }
+  admin::HttpResult Api(GatewayProcess& gw, const std::string& token, const std::string& method,
+                        const std::string& target, const std::string& body = "") {
+    admin::HttpClient http("127.0.0.1", gw.admin_port(), token, 10s);
+    return http.Call(method, target, admin::HttpCallOptions{body, {}});
+  }
+  // A new object's "id" (or for a token its "token") from a POST that must answer 201.
+  std::string Create(GatewayProcess& gw, const std::string& target, const json::object& body,
+                     const char* field = "id") {
+    admin::HttpResult r =
+        Api(gw, GatewayProcess::kAdminToken, "POST", target, json::serialize(body));
+    EXPECT_EQ(r.status, 201u) << target << ": " << r.body;
+    boost::system::error_code ec;
+    json::value v = json::parse(r.body, ec);
+    const json::value* f = !ec && v.is_object() ? v.as_object().if_contains(field) : nullptr;
+    return f && f->is_string() ? std::string(f->as_string()) : "";
   }
   bool Send(GatewayProcess& gw, const std::string& rcpt, const std::string& marker) {
     Envelope env;
@@ -186,6 +203,39 @@ TEST_F(ClusterStatusTest, ShowsEveryNodeWithItsQueueAndTurnsStale) {
   EXPECT_EQ(Queue(nodes["node-a"], "messages"), kMessages) << "its queue stays on its disk";
 }
 
+// GET /api/v1/cluster/nodes: the operator sees every node (served from the heartbeat's cached
+// read, no database query on the event loop); a reseller's or customer's token gets 404.
+TEST_F(ClusterStatusTest, AdminApiListsNodesForTheOperatorOnly) {
+  GatewayProcess& a = Node("node-a");
+  GatewayProcess& b = Node("node-b");
+  ASSERT_TRUE(a.Start());
+  ASSERT_TRUE(b.Start());
+  std::string body;
+  bool both = PollUntil(
+      [&] {
+        admin::HttpResult r = Api(a, GatewayProcess::kAdminToken, "GET", "/api/v1/cluster/nodes");
+        body = r.body;
+        return r.status == 200u && body.find("\"node\":\"node-a\"") != std::string::npos &&
+               body.find("\"node\":\"node-b\"") != std::string::npos &&
+               body.find("\"state\":\"stale\"") == std::string::npos;
+      },
+      15s);
+  EXPECT_TRUE(both) << body;
+  EXPECT_NE(body.find("\"cluster\":true"), std::string::npos) << body;
+
+  std::string reseller = Create(a, "/api/v1/resellers", {{"name", "R"}});
+  std::string customer = Create(a, "/api/v1/customers", {{"name", "C"}, {"reseller", reseller}});
+  ASSERT_FALSE(reseller.empty() || customer.empty());
+  for (const std::string& account : {reseller, customer}) {
+    std::string token = Create(a, "/api/v1/tokens",
+                               {{"account", account}, {"role", "admin"}, {"name", "t"}}, "token");
+    ASSERT_FALSE(token.empty());
+    admin::HttpResult r = Api(a, token, "GET", "/api/v1/cluster/nodes");
+    EXPECT_EQ(r.status, 404u) << account << ": " << r.body;
+    EXPECT_EQ(r.body.find("node-b"), std::string::npos) << r.body;
+  }
+}
+
 // The database going away does not touch mail: the failing heartbeat is logged once for the
 // whole outage, `cluster status` says the database is unreachable (exit 1), and heartbeats
 // resume when it is back (a private cluster: this test stops its server).
@@ -221,6 +271,11 @@ TEST_F(ClusterStatusTest, ExitStatusesForEmbeddedUnreachableAndUsage) {
   CommandResult r = RunStatus(solo.config_path());
   EXPECT_EQ(r.code(), 2) << r.output;
   EXPECT_NE(r.output.find("cluster.store is not set"), std::string::npos) << r.output;
+
+  ASSERT_TRUE(solo.Start());
+  admin::HttpResult api = Api(solo, GatewayProcess::kAdminToken, "GET", "/api/v1/cluster/nodes");
+  EXPECT_EQ(api.status, 200u) << api.body;
+  EXPECT_EQ(api.body, "{\"cluster\":false,\"nodes\":[]}\n");
 
   GatewayProcess& gone = Node("gone", "postgresql://postgres@127.0.0.1:1/none");
   ASSERT_TRUE(WriteFile(gone.config_path(), GatewayConfigYaml(gone.options(), gone.queue_path())));
