@@ -14,6 +14,7 @@
 #include "admin/provision_cli.h"
 #include "admin/queue_cli.h"
 #include "config/config.h"
+#include "control/cluster_status_command.h"
 #include "control/control_store_factory.h"
 #include "filters/clamav_worker_main.h"
 #include "gateway/daemon.h"
@@ -30,6 +31,7 @@ int Usage() {
                "       spamweeder domains -c FILE list|show|add|set|delete ...\n"
                "       spamweeder tokens -c FILE create|list|revoke ...\n"
                "       spamweeder migrate -c FILE\n"
+               "       spamweeder cluster status -c FILE [--json]\n"
                "       spamweeder scan [-c FILE] [--domain D] [--label spam|ham] [--jobs N]"
                " [--format text|json|csv] [--report FILE.html] PATH...\n"
                "       spamweeder train -c FILE --spam PATH --ham PATH [--controller URL]\n"
@@ -88,6 +90,8 @@ int main(int argc, char** argv) {
     return sw::admin::ProvisionCommand(cmd, {args.begin() + 1, args.end()}, std::cout, std::cerr);
   if (cmd == "migrate")
     return sw::control::MigrateCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
+  if (cmd == "cluster")
+    return sw::control::ClusterCommand({args.begin() + 1, args.end()}, std::cout, std::cerr);
   if (cmd == "check-config") {
     if (!ConfigArg(args, &path)) return Usage();
     return CheckConfig(path);

@@ -209,6 +209,10 @@ asio::awaitable<HttpResponse> AdminApi::Dispatch(const control::Principal& p,
     case Endpoint::kContactsTest:
       if (!alerts_) break;
       co_return alerts_->Handle(p, req, r);
+    case Endpoint::kClusterNodes:
+      if (!p.is_operator()) break;  // as if there were no such endpoint
+      if (cluster_nodes_) co_return Json(200, cluster_nodes_());
+      co_return Json(200, json::object{{"cluster", false}, {"nodes", json::array{}}});
     case Endpoint::kUnknown:
       break;
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -43,6 +44,10 @@ class AdminApi {
   // POST /api/v1/customers/{id}/contacts/test hands the test alert to `fn` (the alert engine's
   // SendTest); until it is set that endpoint answers 503. Call before serving.
   void SetTestAlertHook(TestAlertFn fn);
+  // GET /api/v1/cluster/nodes (the operator only; 404 for everyone else) answers what `fn`
+  // returns (the node heartbeat's cached view, never a store read on this thread); unset
+  // (embedded store): {"cluster": false, "nodes": []}. Call before serving.
+  void SetClusterNodes(std::function<boost::json::object()> fn) { cluster_nodes_ = std::move(fn); }
 
  private:
   // The caller of an /api request, or the error reply (401, 403, 429).
@@ -70,6 +75,7 @@ class AdminApi {
   RateLimiter limiter_{50, 200};
   metrics::Registry& registry_;
   std::vector<metrics::CallbackHandle> metric_handles_;
+  std::function<boost::json::object()> cluster_nodes_;
 };
 
 // A JSON error response: {"error": message}.

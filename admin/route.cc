@@ -34,7 +34,7 @@ std::string DomainName(std::string s) {
 }
 
 // /api/v1/{resellers,customers,tokens}[/{id}], /api/v1/domains[:batch][/{name}[/status|verify]],
-// /api/v1/customers/{id}/contacts/test, /api/v1/{audit,alerts,usage}.
+// /api/v1/customers/{id}/contacts/test, /api/v1/{audit,alerts,usage}, /api/v1/cluster/nodes.
 void MatchProvisioning(const std::vector<std::string>& seg, Route& route) {
   const size_t n = seg.size();
   const std::string& kind = seg[2];
@@ -59,6 +59,7 @@ void MatchProvisioning(const std::vector<std::string>& seg, Route& route) {
       route.endpoint = Endpoint::kDomain;
       route.id = route.domain = DomainName(seg[3]);
     }
+    if (kind == "cluster" && seg[3] == "nodes") route.endpoint = Endpoint::kClusterNodes;
   } else if (n == 5 && kind == "domains") {
     route.id = route.domain = DomainName(seg[3]);
     if (seg[4] == "status") route.endpoint = Endpoint::kDomainStatus;
@@ -193,6 +194,7 @@ const char* AllowedMethods(Endpoint e) {
     case Endpoint::kAudit:
     case Endpoint::kAlerts:
     case Endpoint::kUsage:
+    case Endpoint::kClusterNodes:
       return "GET";
     case Endpoint::kUnknown:
       return "";

@@ -35,6 +35,8 @@ enum class Endpoint {
   kAlerts,        // GET /api/v1/alerts
   kUsage,         // GET /api/v1/usage
   kContactsTest,  // POST /api/v1/customers/{id}/contacts/test
+  // Cluster mode (SPEC section 13), the operator only.
+  kClusterNodes,  // GET /api/v1/cluster/nodes
 };
 
 struct Route {

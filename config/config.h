@@ -112,6 +112,9 @@ struct ClusterConfig {
   // of the database every node of the cluster shares.
   std::string store;
   std::string node;  // names this node (audit rows, usage, alerts); "" in the file: server.hostname
+  // How often a node writes its heartbeat (record n/<node>) for `spamweeder cluster status`;
+  // a node silent for 3 intervals shows as stale.
+  Duration heartbeat_interval = std::chrono::seconds(5);
 };
 
 enum class OnFailure { kTempfail, kAccept };

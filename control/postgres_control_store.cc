@@ -100,8 +100,13 @@ std::unique_ptr<PostgresControlStore> PostgresControlStore::Open(const std::stri
     *error = st;
     return nullptr;
   }
+  return Connect(url, error);
+}
+
+std::unique_ptr<PostgresControlStore> PostgresControlStore::Connect(const std::string& url,
+                                                                    Status* error) {
   std::unique_ptr<PostgresControlStore> store(new PostgresControlStore(url));
-  st = store->Run("connect", [](Conn&) {});
+  Status st = store->Run("connect", [](Conn&) {});
   if (!st.ok()) {
     *error = st;
     return nullptr;

@@ -33,6 +33,8 @@ class PostgresControlStore : public ControlStore {
   // Connects to `url` (postgresql://user@host:port/db or key=value form), applies pending
   // migrations; nullptr with `error` set on failure.
   static std::unique_ptr<PostgresControlStore> Open(const std::string& url, Status* error);
+  // Like Open without migrating (read-only commands such as `spamweeder cluster status`).
+  static std::unique_ptr<PostgresControlStore> Connect(const std::string& url, Status* error);
   ~PostgresControlStore() override;
 
   Status ScanPrefix(const std::string& prefix,

@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "control/control_plane.h"
 #include "control/control_store_factory.h"
+#include "control/node_heartbeat.h"
 #include "filters/filter_set.h"
 #include "gateway/data_budget.h"
 #include "gateway/disk_space.h"
@@ -53,6 +54,33 @@ constexpr auto kShutdownGrace = std::chrono::seconds(30);
 // failure.
 std::shared_ptr<ServerTls> MakeTls(const std::optional<config::TlsFiles>& files, std::string* err) {
   return files ? ServerTls::Build(*files, err) : nullptr;
+}
+
+// Cluster mode: this node's heartbeat (record n/<node>) for `spamweeder cluster status`, written
+// off the event loop; null with the embedded store (one node, nobody to tell).
+std::unique_ptr<control::NodeHeartbeat> StartHeartbeat(asio::io_context& io,
+                                                       control::ControlStore& store,
+                                                       const config::Config& cfg,
+                                                       const queue::RelayQueue& relay) {
+  if (cfg.cluster.store.empty()) return nullptr;
+  control::NodeStatus base;
+  base.node = cfg.cluster.node;
+  base.hostname = cfg.server.hostname;
+  base.version = SW_VERSION_STRING;
+  base.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  auto hb = std::make_unique<control::NodeHeartbeat>(
+      io, store, std::move(base), cfg.cluster.heartbeat_interval, [&relay](control::NodeStatus& s) {
+        queue::QueueTotals t = relay.Totals();
+        s.messages = t.messages;
+        s.bytes = t.bytes;
+        s.oldest_arrival_ms = t.oldest_arrival_ms;
+        s.held = t.held;
+        s.domains_down = t.domains_down;
+      });
+  hb->Start();
+  return hb;
 }
 
 }  // namespace
@@ -256,6 +284,8 @@ int Serve(const std::string& config_path) {
     log::Error("fatal").kv("reason", st.message());
     return 1;
   }
+  auto heartbeat = StartHeartbeat(io, *control_store, *cfg, relay);
+  if (heartbeat) admin_api.SetClusterNodes([hb = heartbeat.get()] { return hb->NodesJson(); });
   log::Info("started")
       .kv("version", SW_VERSION_STRING)
       .kv("domains", effective->domains.size())
@@ -314,6 +344,7 @@ int Serve(const std::string& config_path) {
       };
   signals.async_wait(on_signal);
   io.run();
+  if (heartbeat) heartbeat->Stop();  // marks this node stopped in `cluster status`
   control.StopWatching();
   if (loader.joinable()) loader.join();
   alerts->Stop();                  // flushes usage; the outbox keeps what was not sent

@@ -45,6 +45,16 @@ struct DomainSummary {
   uint64_t held = 0;
 };
 
+// The whole node's queue for its cluster heartbeat (`spamweeder cluster status`): each message
+// counted once however many domains it waits for.
+struct QueueTotals {
+  uint64_t messages = 0;
+  uint64_t bytes = 0;
+  int64_t oldest_arrival_ms = 0;  // 0: empty
+  uint64_t held = 0;
+  uint64_t domains_down = 0;  // domains whose deliveries fail and are probed
+};
+
 // Operator actions of the admin API.
 enum class QueueAction { kFlush, kHold, kRelease, kDelete, kBounce };
 
@@ -88,6 +98,8 @@ class RelayQueue {
                              const std::string& after) const;
   const Envelope* Find(const std::string& id) const;
   std::vector<DomainSummary> Summary() const;
+  // One pass over the queued envelopes (no bodies, no store reads).
+  QueueTotals Totals() const;
   // Acts on one message: kNotFound if unknown. Hold/release/delete are synced to disk.
   boost::asio::awaitable<Status> Act(const std::string& id, QueueAction action);
   // Acts on every message of a domain (flush, hold, release); returns how many.

@@ -68,6 +68,20 @@ std::vector<DomainSummary> RelayQueue::Summary() const {
   return out;
 }
 
+QueueTotals RelayQueue::Totals() const {
+  QueueTotals t;
+  t.messages = messages_.size();
+  for (const auto& [id, e] : messages_) {
+    t.bytes += e.env.size;
+    if (e.env.held) ++t.held;
+    if (t.oldest_arrival_ms == 0 || e.env.arrival_ms < t.oldest_arrival_ms)
+      t.oldest_arrival_ms = e.env.arrival_ms;
+  }
+  for (const auto& [name, d] : domains_)
+    if (!d.up) ++t.domains_down;
+  return t;
+}
+
 asio::awaitable<std::tuple<Status, std::shared_ptr<const std::string>>> RelayQueue::Body(
     const std::string& id) {
   auto it = messages_.find(id);

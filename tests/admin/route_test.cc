@@ -71,6 +71,9 @@ TEST(RouteTest, ProvisioningEndpoints) {
   EXPECT_EQ(Parse("/api/v1/tokens").endpoint, Endpoint::kTokens);
   EXPECT_EQ(Parse("/api/v1/tokens/t_1").endpoint, Endpoint::kToken);
   EXPECT_EQ(Parse("/api/v1/audit?after=3").endpoint, Endpoint::kAudit);
+  EXPECT_EQ(Parse("/api/v1/cluster/nodes").endpoint, Endpoint::kClusterNodes);
+  EXPECT_EQ(Parse("/api/v1/cluster/other").endpoint, Endpoint::kUnknown);
+  EXPECT_STREQ(AllowedMethods(Endpoint::kClusterNodes), "GET");
   EXPECT_TRUE(MethodAllowed(Endpoint::kDomain, "PATCH"));
   EXPECT_FALSE(MethodAllowed(Endpoint::kDomain, "POST"));
   EXPECT_FALSE(MethodAllowed(Endpoint::kToken, "GET"));

@@ -598,6 +598,42 @@ TEST(ConfigLoader, ProductionExampleLoads) {
   EXPECT_EQ(c.domains.at("customer-b.example").tls, TlsPolicy::kRequired);
 }
 
+// contrib/cluster/mx1.yaml and mx2.yaml (the two-node recipe, contrib/CLUSTER.md) are valid
+// configs once their token file exists, and differ only in the node's names.
+TEST(ConfigLoader, ClusterExamplesLoad) {
+  std::string token = WriteTemp("admin.token", "s3cret\n");
+  for (const std::string node : {"mx1", "mx2"}) {
+    std::ifstream f(std::string(SW_SOURCE_DIR) + "/contrib/cluster/" + node + ".yaml");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    std::string text = ss.str();
+    const std::string token_path = "/etc/spamweeder/admin.token";
+    size_t at = text.find(token_path);
+    ASSERT_NE(at, std::string::npos) << node;
+    text.replace(at, token_path.size(), token);
+    Config c = LoadConfigFromString(text, node + ".yaml");
+    EXPECT_EQ(c.cluster.node, node);
+    EXPECT_EQ(c.server.hostname, node + ".example.net");
+    EXPECT_EQ(c.cluster.store.rfind("postgresql://", 0), 0u);
+    EXPECT_EQ(c.cluster.heartbeat_interval, seconds(5));
+    EXPECT_EQ(c.queue.path, "/var/lib/spamweeder/queue");
+    EXPECT_EQ(c.domains.size(), 1u);
+  }
+}
+
+// cluster.heartbeat_interval: 5s by default, a duration above zero otherwise.
+TEST(ConfigLoader, ClusterHeartbeatInterval) {
+  EXPECT_EQ(Load(kDomain).cluster.heartbeat_interval, seconds(5));
+  Config c = Load(std::string(kDomain) + "cluster:\n  heartbeat_interval: 250ms\n");
+  EXPECT_EQ(c.cluster.heartbeat_interval, std::chrono::milliseconds(250));
+  EXPECT_NE(OneProblem(std::string(kDomain) + "cluster:\n  heartbeat_interval: 0s\n")
+                .find("`cluster.heartbeat_interval` must be longer than 0"),
+            std::string::npos);
+  EXPECT_NE(OneProblem(std::string(kDomain) + "cluster:\n  heartbeat_interval: soon\n")
+                .find("bad duration"),
+            std::string::npos);
+}
+
 TEST(ConfigLoader, BundledConfigLoads) {
   Config c = LoadConfig(std::string(SW_SOURCE_DIR) + "/config/spamweeder.yaml");
   EXPECT_EQ(c.server.hostname, "mx.spamweeder.test");
