@@ -90,7 +90,7 @@ class FakeStore : public ControlStore {
     for (const auto& p : puts) written.push_back(p);
     return Status::Ok();
   }
-  Status ReadAudit(uint64_t, size_t, const std::function<bool(const std::string&)>&,
+  Status ReadAudit(AuditCursor, size_t, const std::function<bool(const std::string&)>&,
                    std::vector<AuditRow>*) override {
     return Status::Ok();
   }
