@@ -106,6 +106,9 @@ struct ClusterConfig {
   // of the database every node of the cluster shares.
   std::string store;
   std::string node;  // names this node (audit rows, usage, alerts); "" in the file: server.hostname
+  // Shared domain health (CLUSTER.md): how often a node reads the cluster's open outages (to
+  // drain its queue when another node saw a domain recover) and writes its own successes.
+  Duration health_poll = std::chrono::seconds(1);
 };
 
 enum class OnFailure { kTempfail, kAccept };
