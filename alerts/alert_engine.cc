@@ -115,6 +115,7 @@ Status AlertEngine::Start(std::shared_ptr<const config::Config> config,
   if (!st.ok()) return st;
   if (shared_) {
     Status open = shared_->LoadOpen(&open_);  // fail soft: the first poll reads them again
+    health_failing_ = !open.ok();
     if (!open.ok()) log::Warn("outage_poll_failed").kv("detail", open.message());
   }
   size_t pending = 0;
@@ -207,6 +208,7 @@ void AlertEngine::Reconcile() {
     for (const auto& [name, t] : tracked_)
       if (t->s.down_since_ms != 0 && !t->queue_down) ended.push_back(name);
     for (const auto& name : ended) OnUp(name, now, "", queue::Backlog{});
+    if (shared_) ReconcileShared();
   });
 }
 

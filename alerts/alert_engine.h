@@ -115,6 +115,7 @@ class AlertEngine : public queue::QueueObserver {
                      const std::string& relay);
   void DeliveredShared(const std::string& domain, uint64_t remaining);
   void ClosedElsewhere(const std::string& domain, const SharedOutage& o);
+  void ReconcileShared();
   void ArmHealthPoll();
   void PollHealth();
   std::string StateKeyOf(const std::string& domain) const;

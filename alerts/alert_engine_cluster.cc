@@ -188,6 +188,20 @@ void AlertEngine::ClosedElsewhere(const std::string& domain, const SharedOutage&
   Evaluate(domain);
 }
 
+// After the queue's Load: an outage this node alerted or joined before it stopped, and that
+// the cluster closed meanwhile, ends here as if closed while running (no `up`, a probe now).
+void AlertEngine::ReconcileShared() {
+  if (health_failing_) return;  // open_ unknown: the views stay as they are
+  std::vector<std::pair<std::string, SharedOutage>> ended;
+  for (const auto& [domain, t] : tracked_) {
+    if (!t->s.down_sent || t->up_pending) continue;
+    auto it = open_.find(domain);
+    if (it == open_.end() || it->second.since_ms != t->s.down_since_ms)
+      ended.push_back({domain, SharedOutage{t->s.down_since_ms, t->s.down_event_ms, "", ""}});
+  }
+  for (const auto& [domain, o] : ended) ClosedElsewhere(domain, o);
+}
+
 void AlertEngine::ArmHealthPoll() {
   health_timer_.expires_after(Config()->cluster.health_poll);
   health_timer_.async_wait([this](const boost::system::error_code& ec) {

@@ -188,5 +188,26 @@ TEST_F(SharedOutageTest, DeliveryOnANodeThatSawNoOutageClosesIt) {
   EXPECT_EQ(Events("up"), 1u);
 }
 
+// A node stopped in an outage that another node closed meanwhile: after its restart its view
+// of that outage ends (a probe now, no `still_down` or `up` from it).
+TEST_F(SharedOutageTest, OutageClosedWhileANodeWasStoppedEndsOnItsRestart) {
+  a_ = Engine("node-a");
+  b_ = Engine("node-b");
+  a_->DomainDown("d.test", Now(), "refused", {1, Now()}, false);
+  ASSERT_TRUE(WaitFor([&] { return Mails("down") == 1; }));
+  std::this_thread::sleep_for(200ms);  // B's poll learns the outage
+  a_.reset();
+  b_->Delivered("d.test", 100, 0);
+  ASSERT_TRUE(WaitFor([&] { return Mails("up") == 1; }));
+  a_ = Engine("node-a");
+  a_->DomainDown("d.test", Now(), "", {1, Now()}, true);  // the queue still holds it down
+  a_->Reconcile();
+  ASSERT_TRUE(WaitFor([&] { return Probed("node-a:d.test"); })) << "A's queue not probed";
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(Events("down"), 1u);
+  EXPECT_EQ(Events("up"), 1u);
+  EXPECT_FALSE(Open());
+}
+
 }  // namespace
 }  // namespace sw::alerts
