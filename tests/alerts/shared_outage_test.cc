@@ -1,7 +1,7 @@
-// Cluster mode of the alert engine (CLUSTER.md "Shared domain health"): two engines named as two
-// nodes on one store, as two gateways on one PostgreSQL: one `down` and one `up` per outage, a
-// recovery on one node probes the other's queue, another node's recent delivery holds an outage
-// back, and a delivery on a node that never saw the domain down closes it.
+// Owns the tests of the alert engine's cluster mode (CLUSTER.md "Shared domain health"): two
+// engines named as two nodes on one store, as two gateways on one PostgreSQL: one `down` and one
+// `up` per outage, a recovery on one node probes the other's queue, another node's recent
+// delivery holds an outage back, a delivery on a node that never saw it down closes it.
 // Fails with a GoogleTest assertion.
 #include <gtest/gtest.h>
 #include <unistd.h>
