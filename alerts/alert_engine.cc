@@ -45,17 +45,6 @@ std::string ReadSecret(const std::string& path) {
 
 }  // namespace
 
-// The engine's view of one domain.
-struct AlertEngine::Tracked {
-  DomainAlertState s;       // persisted as "s/<domain>"
-  bool queue_down = false;  // the queue reports it down now
-  queue::Backlog backlog;
-  bool up_pending = false;  // recovered after a `down` alert; `up` waits for the drain
-  int64_t up_at_ms = 0;
-  uint64_t delivered_since_up = 0;
-  std::unique_ptr<asio::steady_timer> timer;
-};
-
 AlertEngine::AlertEngine(control::ControlStore& store, usage::UsageCounters& counters,
                          EnqueueFn enqueue, std::string node)
     : store_(store),
@@ -66,7 +55,8 @@ AlertEngine::AlertEngine(control::ControlStore& store, usage::UsageCounters& cou
       outbox_timer_(io_),
       usage_timer_(io_),
       usage_(std::make_unique<UsageRecorder>(store, node_)),
-      http_(8) {
+      http_(8),
+      health_timer_(io_) {
   // Per reseller, not per domain: Prometheus cardinality stays bounded.
   down_gauge_ = metrics::Global().AddCallback(
       "spamweeder_reseller_domains_down", "Customer domains down now, per reseller",
@@ -112,15 +102,22 @@ Status AlertEngine::Start(std::shared_ptr<const config::Config> config,
                           std::shared_ptr<const control::TenantSnapshot> tenants) {
   SetConfig(std::move(config));
   SetTenants(std::move(tenants));
-  Status st = store_.ScanPrefix("s/", [&](const std::string& key, const std::string& text) {
+  const std::string state_prefix = StateKeyOf("");
+  Status st = store_.ScanPrefix(state_prefix, [&](const std::string& key, const std::string& text) {
     auto t = std::make_unique<Tracked>();
     if (ParseState(text, &t->s) && t->s.down_since_ms != 0) {  // open outages only
       t->timer = std::make_unique<asio::steady_timer>(io_);
-      tracked_[key.substr(2)] = std::move(t);
+      std::string domain = key.substr(state_prefix.size());
+      if (domain.find('/') == std::string::npos) tracked_[domain] = std::move(t);
     }
     return true;
   });
   if (!st.ok()) return st;
+  if (shared_) {
+    Status open = shared_->LoadOpen(&open_);  // fail soft: the first poll reads them again
+    health_failing_ = !open.ok();
+    if (!open.ok()) log::Warn("outage_poll_failed").kv("detail", open.message());
+  }
   size_t pending = 0;
   st = store_.ScanPrefix("o/", [&](const std::string& key, const std::string& text) {
     OutboxItem item;
@@ -142,6 +139,7 @@ Status AlertEngine::Start(std::shared_ptr<const config::Config> config,
   Post([this] {
     ArmOutbox();
     ArmUsage();
+    if (shared_) PollHealth();
   });
   return Status::Ok();
 }
@@ -191,6 +189,7 @@ void AlertEngine::ProbeFailed(const std::string& domain, const std::string& erro
 void AlertEngine::Delivered(const std::string& domain, uint64_t, uint64_t remaining) {
   counters_.Add(domain, usage::Field::kDelivered);
   Post([=, this] {
+    if (shared_) DeliveredShared(domain, remaining);
     auto it = tracked_.find(domain);
     if (it == tracked_.end() || !it->second->up_pending) return;
     ++it->second->delivered_since_up;
@@ -209,6 +208,7 @@ void AlertEngine::Reconcile() {
     for (const auto& [name, t] : tracked_)
       if (t->s.down_since_ms != 0 && !t->queue_down) ended.push_back(name);
     for (const auto& name : ended) OnUp(name, now, "", queue::Backlog{});
+    if (shared_) ReconcileShared();
   });
 }
 
@@ -242,7 +242,7 @@ AlertEngine::Tracked& AlertEngine::Track(const std::string& domain) {
     p = std::make_unique<Tracked>();
     p->timer = std::make_unique<asio::steady_timer>(io_);
     std::string text;
-    if (store_.Get(StateKey(domain), &text).ok()) ParseState(text, &p->s);
+    if (store_.Get(StateKeyOf(domain), &text).ok()) ParseState(text, &p->s);
   }
   return *p;
 }
@@ -257,7 +257,7 @@ void AlertEngine::Untrack(const std::string& domain) {
 }
 
 bool AlertEngine::SaveState(const std::string& domain, Tracked& t, control::ChangeSet cs) {
-  cs.puts.push_back({StateKey(domain), StateJson(t.s)});
+  cs.puts.push_back({StateKeyOf(domain), StateJson(t.s)});
   Status st = store_.Commit(cs);
   if (!st.ok()) log::Error("alert_state_failed").kv("domain", domain).kv("detail", st.message());
   return st.ok();
@@ -287,12 +287,16 @@ void AlertEngine::OnDown(const std::string& domain, int64_t at_ms, const std::st
   if (!t.queue_down) CountDown(domain, true);
   t.queue_down = true;
   t.backlog = backlog;
-  if (!error.empty()) t.s.error = error;
-  if (t.up_pending) {
+  if (t.up_pending && shared_) {
+    // The cluster's outage is closed already: its `up` goes out now, and this is a new one
+    // (opened no sooner than alerts.grace after that close).
+    EmitUp(domain);
+  } else if (t.up_pending) {
     // Down again before the `up` went out: the same outage goes on (flap damping).
     t.up_pending = false;
     log::Info("alert_flap").kv("domain", domain);
   }
+  if (!error.empty()) t.s.error = error;
   if (t.s.down_since_ms == 0) {
     t.s.down_since_ms = at_ms;
     t.s.down_sent = false;
@@ -316,6 +320,7 @@ void AlertEngine::OnUp(const std::string& domain, int64_t at_ms, const std::stri
   t.backlog = backlog;
   control::ChangeSet cs;
   OpenPeriod(t, domain, "up", at_ms, relay, &cs);
+  if (shared_) RecoverShared(domain, t, at_ms, relay);  // who sends the `up`, if anyone
   if (t.s.down_since_ms == 0) {
     SaveState(domain, t, std::move(cs));
     return Untrack(domain);
@@ -357,6 +362,10 @@ void AlertEngine::Evaluate(const std::string& domain) {
   if (!t.s.down_sent) {
     int64_t due = std::max(t.s.down_since_ms + grace, t.s.last_up_ms ? t.s.last_up_ms + grace : 0);
     if (now < due) return Arm(domain, due);
+    if (shared_) {
+      if (!OpenShared(domain, t, now)) return;  // re-armed
+      return Evaluate(domain);                  // still_down from the shared outage
+    }
     AlertEvent e;
     e.kind = AlertKind::kDown;
     e.domain = domain;
@@ -435,9 +444,9 @@ void AlertEngine::AddDeliveries(AlertEvent& e, std::optional<size_t> only_contac
   }
 }
 
-// Makes the event once (across restarts and nodes) with its outbox; false on a store error.
-bool AlertEngine::Emit(AlertEvent e, Tracked* t, const std::string& customer,
-                       std::optional<size_t> only_contact) {
+void AlertEngine::Prepare(AlertEvent& e, Tracked* t, const std::string& customer,
+                          std::optional<size_t> only_contact, control::ChangeSet* cs,
+                          std::vector<std::pair<std::string, OutboxItem>>* items) {
   auto cfg = Config();
   e.at_ms = NowMs();
   e.node = node_;
@@ -451,20 +460,33 @@ bool AlertEngine::Emit(AlertEvent e, Tracked* t, const std::string& customer,
     e.customer = customer;
   }
   AddDeliveries(e, only_contact);
-  control::ChangeSet cs;
-  cs.puts.push_back({EventKey(e.id), EventJson(e)});
-  std::vector<std::pair<std::string, OutboxItem>> items;
+  cs->puts.push_back({EventKey(e.id), EventJson(e)});
   for (size_t i = 0; i < e.deliveries.size(); ++i) {
     OutboxItem item{e.id, i, e.at_ms, e.at_ms, 0};
-    items.emplace_back(OutboxKey(e.id, i), item);
-    cs.puts.push_back({items.back().first, OutboxJson(item)});
+    items->emplace_back(OutboxKey(e.id, i), item);
+    cs->puts.push_back({items->back().first, OutboxJson(item)});
   }
+}
+
+// Makes the event once (across restarts and nodes) with its outbox; false on a store error.
+bool AlertEngine::Emit(AlertEvent e, Tracked* t, const std::string& customer,
+                       std::optional<size_t> only_contact) {
+  control::ChangeSet cs;
+  std::vector<std::pair<std::string, OutboxItem>> items;
+  Prepare(e, t, customer, only_contact, &cs, &items);
   bool applied = false;
   Status st = store_.CommitIfAbsent(EventKey(e.id), cs, &applied);
   if (!st.ok()) {
     log::Error("alert_write_failed").kv("event", e.id).kv("detail", st.message());
     return false;
   }
+  Made(e, applied, items);
+  return true;
+}
+
+// Logs a made (or already existing) event and schedules its outbox.
+void AlertEngine::Made(const AlertEvent& e, bool applied,
+                       std::vector<std::pair<std::string, OutboxItem>>& items) {
   log::Info(applied ? "alert" : "alert_exists")
       .kv("event", KindName(e.kind))
       .kv("id", e.id)
@@ -474,7 +496,6 @@ bool AlertEngine::Emit(AlertEvent e, Tracked* t, const std::string& customer,
   if (applied)
     for (auto& [key, item] : items) Schedule(key, item);
   ArmOutbox();
-  return true;
 }
 
 std::string AlertEngine::SendTest(const std::string& customer, std::optional<size_t> contact) {

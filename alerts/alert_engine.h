@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "alerts/alert_event.h"
+#include "alerts/shared_outage.h"
 #include "common/http_client.h"
 #include "common/metrics.h"
 #include "common/status.h"
@@ -45,6 +46,10 @@ class AlertEngine : public queue::QueueObserver {
   AlertEngine(const AlertEngine&) = delete;
   AlertEngine& operator=(const AlertEngine&) = delete;
 
+  // Cluster mode (before Start): outages are shared with the other nodes through the store
+  // (alert_engine_cluster.cc); `probe_now` asks this node's queue, from any thread, to probe a
+  // domain at once (another node saw it recover).
+  void EnableCluster(std::function<void(const std::string& domain)> probe_now);
   // Reads open outages and the outbox, then runs. Call before the queue's Load.
   Status Start(std::shared_ptr<const config::Config> config,
                std::shared_ptr<const control::TenantSnapshot> tenants);
@@ -70,7 +75,16 @@ class AlertEngine : public queue::QueueObserver {
   void Deferred(const std::string& domain) override;
 
  private:
-  struct Tracked;
+  // The engine's view of one domain.
+  struct Tracked {
+    DomainAlertState s;       // persisted as "s/<domain>" ("s/<node>/<domain>" in a cluster)
+    bool queue_down = false;  // the queue reports it down now
+    queue::Backlog backlog;
+    bool up_pending = false;  // recovered after a `down` alert; `up` waits for the drain
+    int64_t up_at_ms = 0;
+    uint64_t delivered_since_up = 0;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
   // Lets other threads post to the engine only while it runs.
   struct Mailbox {
     std::mutex mu;
@@ -94,9 +108,27 @@ class AlertEngine : public queue::QueueObserver {
                   const std::string& detail, control::ChangeSet* cs);
   bool SaveState(const std::string& domain, Tracked& t, control::ChangeSet cs);
 
+  // Cluster mode (engine thread, alert_engine_cluster.cc).
+  bool OpenShared(const std::string& domain, Tracked& t, int64_t now);
+  void JoinShared(const std::string& domain, Tracked& t, const SharedOutage& o);
+  void RecoverShared(const std::string& domain, Tracked& t, int64_t at_ms,
+                     const std::string& relay);
+  void DeliveredShared(const std::string& domain, uint64_t remaining);
+  void ClosedElsewhere(const std::string& domain, const SharedOutage& o);
+  void ReconcileShared();
+  void ArmHealthPoll();
+  void PollHealth();
+  std::string StateKeyOf(const std::string& domain) const;
+
   // Events and the outbox (engine thread).
   bool Emit(AlertEvent e, Tracked* t, const std::string& contact_filter_customer,
             std::optional<size_t> only_contact);
+  // The event's fields and deliveries, its record and outbox items in `cs` and `items`.
+  void Prepare(AlertEvent& e, Tracked* t, const std::string& customer,
+               std::optional<size_t> only_contact, control::ChangeSet* cs,
+               std::vector<std::pair<std::string, OutboxItem>>* items);
+  void Made(const AlertEvent& e, bool applied,
+            std::vector<std::pair<std::string, OutboxItem>>& items);
   void AddDeliveries(AlertEvent& e, std::optional<size_t> only_contact);
   void Schedule(const std::string& outbox_key, const OutboxItem& item);
   void ArmOutbox();
@@ -139,6 +171,13 @@ class AlertEngine : public queue::QueueObserver {
   std::unique_ptr<UsageRecorder> usage_;
   std::string sms_token_;
   http::HttpClient http_;
+
+  // Cluster mode only (null: the embedded store, one node).
+  std::unique_ptr<SharedOutages> shared_;
+  std::function<void(const std::string&)> probe_now_;
+  std::map<std::string, SharedOutage> open_;  // the cluster's open outages at the last poll
+  boost::asio::steady_timer health_timer_;
+  bool health_failing_ = false;  // logged once per run of failed polls
 };
 
 }  // namespace sw::alerts

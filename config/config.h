@@ -115,6 +115,9 @@ struct ClusterConfig {
   // How often a node writes its heartbeat (record n/<node>) for `spamweeder cluster status`;
   // a node silent for 3 intervals shows as stale.
   Duration heartbeat_interval = std::chrono::seconds(5);
+  // Shared domain health (CLUSTER.md): how often a node reads the cluster's open outages (to
+  // drain its queue when another node saw a domain recover) and writes its own successes.
+  Duration health_poll = std::chrono::seconds(1);
 };
 
 enum class OnFailure { kTempfail, kAccept };

@@ -409,9 +409,10 @@ class Loader : private YamlReader {
   }
 
   void LoadCluster(const Entry& section, ClusterConfig& c) {
-    ForEach(section, {"store", "node", "heartbeat_interval"}, [&](const Entry& e) {
+    ForEach(section, {"store", "node", "heartbeat_interval", "health_poll"}, [&](const Entry& e) {
       if (e.key == "node") ReadString(e, c.node, false);
       if (e.key == "heartbeat_interval") ReadDuration(e, c.heartbeat_interval, false);
+      if (e.key == "health_poll") ReadDuration(e, c.health_poll, false);
       if (e.key != "store") return;
       ReadString(e, c.store, true);
       if (!c.store.empty() && c.store.rfind("postgresql://", 0) != 0 &&

@@ -13,7 +13,8 @@ namespace sw::control {
 
 // Record keys are "<kind>/<id>": kind r (reseller), c (customer), d (domain), t (token);
 // alert plane (alerts/): a (alert event), o (outbox), h (status history), s (alert state),
-// u (usage per domain per hour per node), k (daily census per reseller).
+// u (usage per domain per hour per node), k (daily census per reseller); cluster mode's shared
+// domain health (alerts/shared_outage.h): outage/, outage_end/, recovered/, health/.
 struct RecordPut {
   std::string key;
   std::string json;

@@ -178,6 +178,14 @@ int Serve(const std::string& config_path) {
         });
       },
       cfg->cluster.node);
+  // Cluster mode: outages are shared (one alert per event across nodes); a domain another node
+  // saw recover is probed at once on this node's queue.
+  if (!cfg->cluster.store.empty())
+    alerts->EnableCluster([&io, &relay_ptr](const std::string& domain) {
+      asio::post(io, [&relay_ptr, domain] {
+        if (relay_ptr) relay_ptr->ProbeNow(domain);
+      });
+    });
   control::ControlPlane control(io, *control_store, cfg,
                                 [&](std::shared_ptr<const config::Config> eff) {
                                   ctx.config = eff;

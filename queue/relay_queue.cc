@@ -548,7 +548,7 @@ void RelayQueue::Finish(const std::string& id) {
 
 // One loop per down period: every wait and probe is followed by a generation check, so a
 // loop whose period ended (MarkUp, or a newer MarkDown) exits instead of competing.
-asio::awaitable<void> RelayQueue::ProbeLoop(std::string domain, uint64_t gen) {
+asio::awaitable<void> RelayQueue::ProbeLoop(std::string domain, uint64_t gen, bool now) {
   auto current = [&]() -> DomainState* {
     DomainState* d = Domain(domain);
     return (d && d->probe_gen == gen && !d->up && !stopped_) ? d : nullptr;
@@ -556,12 +556,15 @@ asio::awaitable<void> RelayQueue::ProbeLoop(std::string domain, uint64_t gen) {
   for (;;) {
     DomainState* d = current();
     if (!d) co_return;
-    d->probe_timer->expires_after(config_->delivery.probe_interval);
-    boost::system::error_code ec;
-    co_await d->probe_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    d = current();
-    if (!d) co_return;
-    if (ec) continue;  // timer re-armed by someone else: wait again
+    if (!now) {
+      d->probe_timer->expires_after(config_->delivery.probe_interval);
+      boost::system::error_code ec;
+      co_await d->probe_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      d = current();
+      if (!d) co_return;
+      if (ec) continue;  // timer re-armed by someone else: wait again
+    }
+    now = false;
     std::shared_ptr<routing::Destination> dest = d->dest;  // survives a reload meanwhile
     routing::ProbeResult pr = co_await dest->Probe();
     d = current();
@@ -577,6 +580,16 @@ asio::awaitable<void> RelayQueue::ProbeLoop(std::string domain, uint64_t gen) {
         .kv("backlog", d->ready.size());
     if (observer_ && !d->external) observer_->ProbeFailed(domain, pr.error, BacklogOf(*d));
   }
+}
+
+void RelayQueue::ProbeNow(const std::string& domain) {
+  auto it = domains_.find(domain);
+  if (stopped_ || it == domains_.end() || it->second.up || it->second.external) return;
+  DomainState& d = it->second;
+  d.probe_timer->cancel();
+  log::Info("probe_now").kv("domain", domain).kv("backlog", d.ready.size());
+  // A new generation: the loop waiting on the timer exits, this one probes at once.
+  asio::co_spawn(io_, ProbeLoop(domain, ++d.probe_gen, true), asio::detached);
 }
 
 void RelayQueue::ArmWake() {

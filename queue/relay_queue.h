@@ -90,6 +90,9 @@ class RelayQueue {
     return it != domains_.end() && !it->second.up;
   }
   const RelayStats& stats() const { return stats_; }
+  // Probes a domain that is down now instead of at its next probe_interval (cluster mode:
+  // another node saw it recover); nothing when it is up or unknown.
+  void ProbeNow(const std::string& domain);
 
   // --- Admin API (same io_context thread). Listing never reads bodies.
   // Messages in ID (arrival) order after `after` (exclusive, "" from the start), at most
@@ -145,7 +148,7 @@ class RelayQueue {
   void Schedule(const std::string& id, const std::string& domain, int64_t when_ms);
   void Dispatch(DomainState& d);
   boost::asio::awaitable<void> DeliverOne(std::string id, std::string domain);
-  boost::asio::awaitable<void> ProbeLoop(std::string domain, uint64_t gen);
+  boost::asio::awaitable<void> ProbeLoop(std::string domain, uint64_t gen, bool now = false);
   void ArmWake();
   void OnWake();
   void Finish(const std::string& id);

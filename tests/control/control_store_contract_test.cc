@@ -255,6 +255,34 @@ TEST_P(ControlStoreContract, CommitIfAbsentHasOneWinner) {
   EXPECT_EQ(wins.load(), 1);
 }
 
+// The shared-outage pattern of cluster mode (alerts/shared_outage.cc): a record opened under its
+// own key as guard, closed under a per-outage guard whose change set deletes it; a stale close
+// changes nothing and a new outage opens after the close.
+TEST_P(ControlStoreContract, CommitIfAbsentOpensAndClosesOnce) {
+  ChangeSet open1;
+  open1.puts = {{"outage/x.test", "{\"since_ms\":1}"}, {"a/x.test/1/down", "{}"}};
+  bool applied = false;
+  ASSERT_TRUE(store_->CommitIfAbsent("outage/x.test", open1, &applied).ok());
+  EXPECT_TRUE(applied);
+  ChangeSet open2;
+  open2.puts = {{"outage/x.test", "{\"since_ms\":2}"}, {"a/x.test/2/down", "{}"}};
+  ASSERT_TRUE(store_->CommitIfAbsent("outage/x.test", open2, &applied).ok());
+  EXPECT_FALSE(applied) << "one outage open at a time";
+  ChangeSet close1;
+  close1.puts = {{"outage_end/x.test/1", "{}"}};
+  close1.deletes = {"outage/x.test"};
+  ASSERT_TRUE(store_->CommitIfAbsent("outage_end/x.test/1", close1, &applied).ok());
+  EXPECT_TRUE(applied);
+  std::string v;
+  EXPECT_EQ(store_->Get("outage/x.test", &v).code(), Status::Code::kNotFound);
+  ASSERT_TRUE(store_->CommitIfAbsent("outage/x.test", open2, &applied).ok());
+  EXPECT_TRUE(applied) << "a new outage opens once the last one closed";
+  ASSERT_TRUE(store_->CommitIfAbsent("outage_end/x.test/1", close1, &applied).ok());
+  EXPECT_FALSE(applied) << "a stale close of the first outage";
+  ASSERT_TRUE(store_->Get("outage/x.test", &v).ok()) << "the stale close deleted nothing";
+  EXPECT_EQ(v, "{\"since_ms\":2}");
+}
+
 // Keys compare as bytes: upper case before lower case, ASCII before UTF-8 sequences; a prefix
 // ending in a non-ASCII byte still scans only its own keys.
 TEST_P(ControlStoreContract, KeysSortAsBytes) {
