@@ -71,7 +71,7 @@ class PostgresControlStore : public ControlStore {
                       Rows* rows);
 
   std::string url_;
-  size_t page_rows_ = 1000;
+  size_t page_rows_ = 10000;
   std::mutex mu_;
   std::unique_ptr<Conn> conn_;                // null until connected and after a lost connection
   std::atomic<bool> down_{false};             // the watch's view: the server does not answer
