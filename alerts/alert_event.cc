@@ -12,26 +12,26 @@ namespace sw::alerts {
 
 namespace json = boost::json;
 
-namespace {
-
-std::string Pad13(int64_t v) {
+std::string PaddedMs(int64_t v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%013lld", static_cast<long long>(v));
   return buf;
 }
 
-std::string Str(const json::object& o, const char* k) {
+std::string FieldStr(const json::object& o, const char* k) {
   auto* v = o.if_contains(k);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-int64_t Int(const json::object& o, const char* k) {
+int64_t FieldInt(const json::object& o, const char* k) {
   auto* v = o.if_contains(k);
   if (!v) return 0;
   if (v->is_int64()) return v->as_int64();
   if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64());
   return 0;
 }
+
+namespace {
 
 bool Bool(const json::object& o, const char* k) {
   auto* v = o.if_contains(k);
@@ -82,7 +82,7 @@ const char* ChannelName(Channel c) {
 std::string EventKey(const std::string& id) { return "a/" + id; }
 
 std::string EventId(const std::string& domain, int64_t since_ms, AlertKind kind, uint32_t n) {
-  std::string id = domain + "/" + Pad13(since_ms) + "/" + KindName(kind);
+  std::string id = domain + "/" + PaddedMs(since_ms) + "/" + KindName(kind);
   if (n > 0) id += "." + std::to_string(n);
   return id;
 }
@@ -143,23 +143,23 @@ std::string EventJson(const AlertEvent& e) {
 bool ParseEvent(const std::string& text, AlertEvent* e) {
   auto o = Object(text);
   if (!o) return false;
-  auto kind = ParseKind(Str(*o, "event"));
+  auto kind = ParseKind(FieldStr(*o, "event"));
   if (!kind) return false;
-  e->id = Str(*o, "id");
+  e->id = FieldStr(*o, "id");
   e->kind = *kind;
-  e->domain = Str(*o, "domain");
-  e->customer = Str(*o, "customer");
-  e->reseller = Str(*o, "reseller");
-  e->at_ms = Int(*o, "at_ms");
-  e->since_ms = Int(*o, "since_ms");
-  e->outage_ms = Int(*o, "outage_ms");
-  e->delivered = static_cast<uint64_t>(Int(*o, "delivered"));
-  e->repeat = static_cast<uint32_t>(Int(*o, "repeat"));
-  e->error = Str(*o, "error");
-  e->node = Str(*o, "node");
+  e->domain = FieldStr(*o, "domain");
+  e->customer = FieldStr(*o, "customer");
+  e->reseller = FieldStr(*o, "reseller");
+  e->at_ms = FieldInt(*o, "at_ms");
+  e->since_ms = FieldInt(*o, "since_ms");
+  e->outage_ms = FieldInt(*o, "outage_ms");
+  e->delivered = static_cast<uint64_t>(FieldInt(*o, "delivered"));
+  e->repeat = static_cast<uint32_t>(FieldInt(*o, "repeat"));
+  e->error = FieldStr(*o, "error");
+  e->node = FieldStr(*o, "node");
   if (auto* q = o->if_contains("queue"); q && q->is_object()) {
-    e->queue_messages = static_cast<uint64_t>(Int(q->as_object(), "messages"));
-    e->oldest_ms = Int(q->as_object(), "oldest_ms");
+    e->queue_messages = static_cast<uint64_t>(FieldInt(q->as_object(), "messages"));
+    e->oldest_ms = FieldInt(q->as_object(), "oldest_ms");
   }
   e->deliveries.clear();
   if (auto* ds = o->if_contains("deliveries"); ds && ds->is_array()) {
@@ -167,17 +167,17 @@ bool ParseEvent(const std::string& text, AlertEvent* e) {
       if (!dv.is_object()) return false;
       const auto& d = dv.as_object();
       Delivery x;
-      x.contact = static_cast<uint32_t>(Int(d, "contact"));
-      x.contact_name = Str(d, "contact_name");
-      std::string ch = Str(d, "channel");
+      x.contact = static_cast<uint32_t>(FieldInt(d, "contact"));
+      x.contact_name = FieldStr(d, "contact_name");
+      std::string ch = FieldStr(d, "channel");
       x.channel = ch == "sms"       ? Channel::kSms
                   : ch == "webhook" ? Channel::kWebhook
                                     : Channel::kEmail;
-      x.to = Str(d, "to");
-      x.state = Str(d, "state");
-      x.attempts = static_cast<uint32_t>(Int(d, "attempts"));
-      x.last_error = Str(d, "last_error");
-      x.sent_ms = Int(d, "sent_ms");
+      x.to = FieldStr(d, "to");
+      x.state = FieldStr(d, "state");
+      x.attempts = static_cast<uint32_t>(FieldInt(d, "attempts"));
+      x.last_error = FieldStr(d, "last_error");
+      x.sent_ms = FieldInt(d, "sent_ms");
       e->deliveries.push_back(std::move(x));
     }
   }
@@ -195,11 +195,11 @@ std::string OutboxJson(const OutboxItem& o) {
 bool ParseOutbox(const std::string& text, OutboxItem* out) {
   auto o = Object(text);
   if (!o) return false;
-  out->event_id = Str(*o, "event");
-  out->index = static_cast<size_t>(Int(*o, "index"));
-  out->created_ms = Int(*o, "created_ms");
-  out->next_ms = Int(*o, "next_ms");
-  out->attempts = static_cast<uint32_t>(Int(*o, "attempts"));
+  out->event_id = FieldStr(*o, "event");
+  out->index = static_cast<size_t>(FieldInt(*o, "index"));
+  out->created_ms = FieldInt(*o, "created_ms");
+  out->next_ms = FieldInt(*o, "next_ms");
+  out->attempts = static_cast<uint32_t>(FieldInt(*o, "attempts"));
   return !out->event_id.empty();
 }
 
@@ -219,19 +219,19 @@ std::string StateJson(const DomainAlertState& s) {
 bool ParseState(const std::string& text, DomainAlertState* s) {
   auto o = Object(text);
   if (!o) return false;
-  s->down_since_ms = Int(*o, "down_since_ms");
+  s->down_since_ms = FieldInt(*o, "down_since_ms");
   s->down_sent = Bool(*o, "down_sent");
-  s->still_down_sent = static_cast<uint32_t>(Int(*o, "still_down_sent"));
-  s->down_event_ms = Int(*o, "down_event_ms");
-  s->last_up_ms = Int(*o, "last_up_ms");
-  s->error = Str(*o, "error");
-  s->period_from_ms = Int(*o, "period_from_ms");
-  s->period_state = Str(*o, "period_state");
+  s->still_down_sent = static_cast<uint32_t>(FieldInt(*o, "still_down_sent"));
+  s->down_event_ms = FieldInt(*o, "down_event_ms");
+  s->last_up_ms = FieldInt(*o, "last_up_ms");
+  s->error = FieldStr(*o, "error");
+  s->period_from_ms = FieldInt(*o, "period_from_ms");
+  s->period_state = FieldStr(*o, "period_state");
   return true;
 }
 
 std::string PeriodKey(const std::string& domain, int64_t from_ms) {
-  return "h/" + domain + "/" + Pad13(from_ms);
+  return "h/" + domain + "/" + PaddedMs(from_ms);
 }
 
 std::string PeriodJson(const StatusPeriod& p) {
@@ -248,11 +248,11 @@ std::string PeriodJson(const StatusPeriod& p) {
 bool ParsePeriod(const std::string& text, StatusPeriod* p) {
   auto o = Object(text);
   if (!o) return false;
-  p->domain = Str(*o, "domain");
-  p->state = Str(*o, "state");
-  p->from_ms = Int(*o, "from_ms");
-  p->until_ms = Int(*o, "until_ms");
-  p->detail = Str(*o, "detail");
+  p->domain = FieldStr(*o, "domain");
+  p->state = FieldStr(*o, "state");
+  p->from_ms = FieldInt(*o, "from_ms");
+  p->until_ms = FieldInt(*o, "until_ms");
+  p->detail = FieldStr(*o, "detail");
   return !p->domain.empty();
 }
 

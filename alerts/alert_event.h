@@ -3,6 +3,7 @@
 // Fails by returning false from the readers (a record that does not parse).
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,6 +47,12 @@ struct AlertEvent {
 };
 
 // "a/<id>": the event (history, and the guard that makes it once).
+// Field helpers of the alert records (events, state, shared outages): a millisecond time as 13
+// digits (keys sort by time), a string or integer field ("" / 0 when absent or of another type).
+std::string PaddedMs(int64_t v);
+std::string FieldStr(const boost::json::object& o, const char* k);
+int64_t FieldInt(const boost::json::object& o, const char* k);
+
 std::string EventKey(const std::string& id);
 std::string EventId(const std::string& domain, int64_t since_ms, AlertKind kind, uint32_t n);
 // "o/<id>/<index>": one pending delivery.

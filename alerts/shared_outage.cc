@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <cstdio>
 
+#include "alerts/alert_event.h"
 #include "common/json_text.h"
 
 namespace sw::alerts {
@@ -12,25 +13,6 @@ namespace sw::alerts {
 namespace json = boost::json;
 
 namespace {
-
-std::string Pad13(int64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%013lld", static_cast<long long>(v));
-  return buf;
-}
-
-int64_t Int(const json::object& o, const char* k) {
-  auto* v = o.if_contains(k);
-  if (!v) return 0;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64());
-  return 0;
-}
-
-std::string Str(const json::object& o, const char* k) {
-  auto* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 bool Object(const std::string& text, json::object* out) {
   boost::system::error_code ec;
@@ -41,7 +23,7 @@ bool Object(const std::string& text, json::object* out) {
 }
 
 std::string EndKey(const std::string& domain, int64_t since_ms) {
-  return "outage_end/" + domain + "/" + Pad13(since_ms);
+  return "outage_end/" + domain + "/" + PaddedMs(since_ms);
 }
 std::string RecoveredKey(const std::string& domain) { return "recovered/" + domain; }
 std::string HealthPrefix(const std::string& domain) { return "health/" + domain + "/"; }
@@ -60,10 +42,10 @@ std::string SharedOutageJson(const SharedOutage& o) {
 bool ParseSharedOutage(const std::string& text, SharedOutage* o) {
   json::object obj;
   if (!Object(text, &obj)) return false;
-  o->since_ms = Int(obj, "since_ms");
-  o->down_event_ms = Int(obj, "down_event_ms");
-  o->opened_by = Str(obj, "opened_by");
-  o->error = Str(obj, "error");
+  o->since_ms = FieldInt(obj, "since_ms");
+  o->down_event_ms = FieldInt(obj, "down_event_ms");
+  o->opened_by = FieldStr(obj, "opened_by");
+  o->error = FieldStr(obj, "error");
   return o->since_ms != 0;
 }
 
@@ -111,7 +93,7 @@ int64_t SharedOutages::LastRecovery(const std::string& domain) {
   std::string text;
   json::object o;
   if (!store_.Get(RecoveredKey(domain), &text).ok() || !Object(text, &o)) return 0;
-  return Int(o, "up_ms");
+  return FieldInt(o, "up_ms");
 }
 
 Status SharedOutages::OthersLastOk(const std::string& domain, int64_t* ok_ms) {
@@ -120,7 +102,7 @@ Status SharedOutages::OthersLastOk(const std::string& domain, int64_t* ok_ms) {
   return store_.ScanPrefix(prefix, [&](const std::string& key, const std::string& text) {
     json::object o;
     if (key.substr(prefix.size()) != node_ && Object(text, &o))
-      *ok_ms = std::max(*ok_ms, Int(o, "ok_ms"));
+      *ok_ms = std::max(*ok_ms, FieldInt(o, "ok_ms"));
     return true;
   });
 }

@@ -13,6 +13,7 @@
 
 #include "admin/http_client.h"
 #include "tests/control/postgres_test_support.h"
+#include "tests/integration/cluster_fixture.h"
 #include "tests/integration/harness/gateway_process.h"
 #include "tests/integration/harness/message_text.h"
 #include "tests/integration/harness/smtp_client.h"
@@ -26,37 +27,11 @@ namespace json = boost::json;
 const std::string kOperator = GatewayProcess::kAdminToken;
 const std::string kDomain = "shared-health.test";
 
-std::string Str(const json::object& o, const char* key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : "";
-}
-
-json::object ParseObject(const std::string& text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  return !ec && v.is_object() ? v.as_object() : json::object{};
-}
-
 std::string Dest(uint16_t port) { return "[127.0.0.1]:" + std::to_string(port); }
 
-class ClusterHealthTest : public ::testing::Test {
+class ClusterHealthTest : public ClusterFixture {
  protected:
-  void SetUp() override {
-    std::string error;
-    ASSERT_TRUE(sink_.Start(0, &error)) << "sink: " << error;
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string why;
-    url_ = control::pgtest::FreshDatabase(
-        "swhealth_" + std::to_string(::getpid()) + "_" + info->name(), &why);
-    ASSERT_FALSE(url_.empty()) << why;
-  }
-  void TearDown() override {
-    if (HasFailure())
-      for (const auto& [name, gw] : nodes_)
-        std::cerr << "---- " << name << " log(s) ----\n" << gw->AllLogs() << "\n";
-    nodes_.clear();
-    sink_.Stop();
-  }
+  ClusterHealthTest() : ClusterFixture("swhealth") {}
 
   // A gateway named `node` on the test's database; alert emails go to the sink. Short grace and
   // health poll; the queue's own retry and probe intervals as given.
@@ -144,11 +119,6 @@ class ClusterHealthTest : public ::testing::Test {
     for (const auto& [name, gw] : nodes_) n += gw->CountInAllLogs(regex);
     return n;
   }
-
-  TestSmtpServer sink_;  // alert emails (the outbound relay)
-  std::string url_;
-  std::vector<std::unique_ptr<TempDir>> dirs_;
-  std::map<std::string, std::unique_ptr<GatewayProcess>> nodes_;
 };
 
 TEST_F(ClusterHealthTest, OneAlertPerEventAcrossNodesAndRecoveryDrainsEveryNode) {

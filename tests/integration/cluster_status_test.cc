@@ -15,6 +15,7 @@
 #include "admin/http_client.h"
 #include "control/postgres_schema.h"
 #include "tests/control/postgres_test_support.h"
+#include "tests/integration/cluster_fixture.h"
 #include "tests/integration/harness/gateway_process.h"
 #include "tests/integration/harness/message_text.h"
 #include "tests/integration/harness/smtp_client.h"
@@ -36,24 +37,9 @@ struct CommandResult {
   int code() const { return status && status->exited ? status->code : -1; }
 };
 
-class ClusterStatusTest : public ::testing::Test {
+class ClusterStatusTest : public ClusterFixture {
  protected:
-  void SetUp() override {
-    std::string error;
-    ASSERT_TRUE(sink_.Start(0, &error)) << "sink: " << error;
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string why;
-    url_ = control::pgtest::FreshDatabase("swst_" + std::to_string(::getpid()) + "_" + info->name(),
-                                          &why);
-    ASSERT_FALSE(url_.empty()) << why;
-  }
-  void TearDown() override {
-    if (HasFailure())
-      for (const auto& [name, gw] : nodes_)
-        std::cerr << "---- " << name << " log(s) ----\n" << gw->AllLogs() << "\n";
-    nodes_.clear();
-    sink_.Stop();
-  }
+  ClusterStatusTest() : ClusterFixture("swst") {}
 
   // A gateway named `node` on the test's database; `store` "" for the embedded store.
   GatewayProcess& Node(const std::string& node, std::optional<std::string> store = std::nullopt) {
@@ -123,11 +109,7 @@ class ClusterStatusTest : public ::testing::Test {
     return sent.accepted;
   }
 
-  TestSmtpServer sink_;
-  std::string url_;
   std::string last_output_;
-  std::vector<std::unique_ptr<TempDir>> dirs_;
-  std::map<std::string, std::unique_ptr<GatewayProcess>> nodes_;
 };
 
 // "" / -1 when `n` (an entry of `cluster status --json`) lacks them.

@@ -18,6 +18,7 @@
 
 #include "admin/http_client.h"
 #include "tests/control/postgres_test_support.h"
+#include "tests/integration/cluster_fixture.h"
 #include "tests/integration/harness/gateway_process.h"
 #include "tests/integration/harness/message_text.h"
 #include "tests/integration/harness/smtp_client.h"
@@ -31,40 +32,14 @@ namespace fs = std::filesystem;
 
 const std::string kOperator = GatewayProcess::kAdminToken;
 
-std::string Str(const json::object& o, const char* key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : "";
-}
-
-json::object ParseObject(const std::string& text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  return !ec && v.is_object() ? v.as_object() : json::object{};
-}
-
 std::string Describe(const admin::HttpResult& r) {
   if (!r.ok) return "transport error: " + r.error;
   return std::to_string(r.status) + " " + r.body.substr(0, 2000);
 }
 
-class ClusterTest : public ::testing::Test {
+class ClusterTest : public ClusterFixture {
  protected:
-  void SetUp() override {
-    std::string error;
-    ASSERT_TRUE(sink_.Start(0, &error)) << "sink: " << error;
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string why;
-    url_ = control::pgtest::FreshDatabase("swit_" + std::to_string(::getpid()) + "_" + info->name(),
-                                          &why);
-    ASSERT_FALSE(url_.empty()) << why;
-  }
-  void TearDown() override {
-    if (HasFailure())
-      for (const auto& [name, gw] : nodes_)
-        std::cerr << "---- " << name << " log(s) ----\n" << gw->AllLogs() << "\n";
-    nodes_.clear();  // the daemons stop before the sink and the temp dirs go
-    sink_.Stop();
-  }
+  ClusterTest() : ClusterFixture("swit") {}
 
   // A gateway named `node` (cluster.node) in a work dir of its own, on the test's database
   // (or on `url`).
@@ -161,11 +136,6 @@ class ClusterTest : public ::testing::Test {
     auto st = Process::Run({SW_BINARY, "migrate", "-c", gw.config_path()}, out, 30s, &error);
     return {st, ReadFile(out) + error};
   }
-
-  TestSmtpServer sink_;
-  std::string url_;
-  std::vector<std::unique_ptr<TempDir>> dirs_;
-  std::map<std::string, std::unique_ptr<GatewayProcess>> nodes_;
 };
 
 // (a) One node on PostgreSQL: a domain provisioned through the API takes mail, and is still
