@@ -244,11 +244,8 @@ std::optional<Principal> ControlPlane::Authenticate(std::string_view token) {
     t->second.last_used_ms = now;
     std::vector<RecordPut> put{{"t/" + t->second.id, StoreToken(t->second)}};
     ControlStore* store = &store_;
-    // Not over a token another node revoked meanwhile (a put would bring it back).
-    auto write = [store, put] {
-      std::string old;
-      if (store->Get(put[0].key, &old).ok()) store->PutUnsynced(put);
-    };
+    // Not over a token revoked meanwhile on any node (a put would bring it back).
+    auto write = [store, put] { store->UpdateUnsynced(put); };
     if (!PostToWorker(write)) write();
   }
   return p;

@@ -69,6 +69,14 @@ class ControlPlane {
   bool StoreUp() const { return store_up_.load(std::memory_order_relaxed); }
   // Every change to tenants, tokens and domains up to this version is in memory.
   uint64_t applied_version() const { return applied_version_; }
+  // How this node has followed the others: reads of only the changed records (the store's
+  // change log) and full reads (no log, or the log no longer reaches back far enough).
+  struct FollowStats {
+    uint64_t change_reads = 0;
+    uint64_t records_changed = 0;  // records those reads brought
+    uint64_t full_reads = 0;
+  };
+  const FollowStats& follow_stats() const { return follow_stats_; }
   // SIGHUP: a new config file; publishes the merged table at once.
   void SetFileConfig(std::shared_ptr<const config::Config> file_config);
   std::shared_ptr<const config::Config> Effective() const { return effective_; }
@@ -154,6 +162,11 @@ class ControlPlane {
   void NoteOwnVersion(uint64_t version);  // after a local commit
   void MaybeReload();
   void Reloaded(std::shared_ptr<Records> r, uint64_t version, Status st, int64_t ms);
+  // Worker thread: the records changed since `from` when the store's log has them, else all.
+  void ReadFrom(uint64_t from);
+  void ChangesRead(std::shared_ptr<std::vector<RecordChange>> changes, uint64_t version,
+                   int64_t ms);
+  bool ApplyRecord(const RecordChange& change);  // false: unreadable (logged)
   void PostToIo(std::function<void()> fn);       // any thread
   bool PostToWorker(std::function<void()> job);  // any thread; false when none runs
   void WorkerLoop();
@@ -179,6 +192,7 @@ class ControlPlane {
   bool reloading_ = false;
   uint64_t applied_version_ = 0;  // every change up to it is in memory
   uint64_t newest_version_ = 0;   // the highest change version seen
+  FollowStats follow_stats_;
   metrics::CallbackHandle up_gauge_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // io handlers posted from threads
   std::thread worker_;                                     // reloads and last-use writes

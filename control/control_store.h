@@ -39,6 +39,13 @@ struct AuditCursor {
   bool newest_first = false;
 };
 
+// A record changed since a change version (ControlStore::ReadChangesSince): its value now.
+struct RecordChange {
+  std::string key;
+  bool deleted = false;  // no record under `key` any more
+  std::string json;      // the record now, when not deleted
+};
+
 // Everything one API write changes, committed atomically and synced to disk.
 struct ChangeSet {
   std::vector<RecordPut> puts;
@@ -68,6 +75,9 @@ class ControlStore {
                                 bool* applied) = 0;
   // Writes `puts` without waiting for the disk (e.g. a token's last-used time).
   virtual Status PutUnsynced(const std::vector<RecordPut>& puts) = 0;
+  // Like PutUnsynced, but only over records that exist: one deleted meanwhile (a token revoked
+  // on any node) stays deleted. Atomic against Commit.
+  virtual Status UpdateUnsynced(const std::vector<RecordPut>& puts) = 0;
   // Audit rows from `from` in its order for which `keep` is true; stops at `limit`.
   virtual Status ReadAudit(AuditCursor from, size_t limit,
                            const std::function<bool(const std::string& json)>& keep,
@@ -90,6 +100,18 @@ class ControlStore {
   // The current change version (0 for stores without one).
   virtual Status ChangeVersion(uint64_t* version) {
     *version = 0;
+    return Status::Ok();
+  }
+  // The tenant, token and domain records changed by the change versions above `after`, each
+  // once with its value now, and in *version the change version they bring the reader to,
+  // all read in one snapshot. False in *complete (and nothing in `out`) when the store keeps
+  // no change log, or no longer reaches back to `after`: the reader reads everything then.
+  virtual Status ReadChangesSince(uint64_t after, uint64_t* version, std::vector<RecordChange>* out,
+                                  bool* complete) {
+    (void)after;
+    (void)out;
+    *version = 0;
+    *complete = false;
     return Status::Ok();
   }
   // What a watched store reports, from a thread of its own: `up` with the change version at

@@ -5,6 +5,7 @@
 
 #include <limits>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "common/log.h"
 #include "control/postgres_change_watcher.h"
@@ -25,6 +26,7 @@ struct PostgresControlStore::Conn {
               "INSERT INTO records (key, json) VALUES ($1, $2) "
               "ON CONFLICT (key) DO UPDATE SET json = EXCLUDED.json");
     c.prepare("sw_del", "DELETE FROM records WHERE key = $1");
+    c.prepare("sw_update", "UPDATE records SET json = $2 WHERE key = $1");
     c.prepare("sw_audit", "INSERT INTO audit (seq, json) VALUES ($1, $2)");
     c.prepare("sw_audit_page", "SELECT seq, json FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2");
     c.prepare("sw_audit_page_desc",
@@ -45,6 +47,14 @@ struct PostgresControlStore::Conn {
               " RETURNING version)"
               " SELECT version, pg_notify('sw_control', version::text) FROM v");
     c.prepare("sw_version", "SELECT version FROM control_version WHERE id = 1");
+    // Migration 4: the change log, written with each version, pruned from its front.
+    c.prepare("sw_log", "INSERT INTO control_changes (version, key) VALUES ($1, $2)");
+    c.prepare("sw_log_prune", "DELETE FROM control_changes WHERE version <= $1");
+    c.prepare("sw_log_first", "SELECT MIN(version) FROM control_changes");
+    c.prepare("sw_log_since",
+              "SELECT c.key, r.json FROM (SELECT DISTINCT key FROM control_changes"
+              " WHERE version > $1 AND version <= $2) c"
+              " LEFT JOIN records r ON r.key = c.key ORDER BY c.key");
   }
   pqxx::connection c;
 };
@@ -70,21 +80,26 @@ bool Watched(const std::string& key) {
 }
 
 // Puts, then deletes, then audit rows: the order of the embedded store's WriteBatch. Returns
-// the new change version when a watched record is written (0 when none is).
-uint64_t ApplyChanges(pqxx::work& w, const ChangeSet& changes) {
-  bool watched = false;
+// the new change version when a watched record is written (0 when none is); the keys it
+// wrote go to the change log under that version, and versions `keep` or more below it leave.
+uint64_t ApplyChanges(pqxx::work& w, const ChangeSet& changes, uint64_t keep) {
+  std::set<std::string> watched;
   for (const auto& p : changes.puts) {
     w.exec_prepared0("sw_put", p.key, p.json);
-    watched |= Watched(p.key);
+    if (Watched(p.key)) watched.insert(p.key);
   }
   for (const auto& k : changes.deletes) {
     w.exec_prepared0("sw_del", k);
-    watched |= Watched(k);
+    if (Watched(k)) watched.insert(k);
   }
   for (const auto& a : changes.audit)
     w.exec_prepared0("sw_audit", static_cast<long long>(a.seq), a.json);
-  if (!watched) return 0;
-  return static_cast<uint64_t>(w.exec_prepared1("sw_bump")[0].as<long long>());
+  if (watched.empty()) return 0;
+  auto version = w.exec_prepared1("sw_bump")[0].as<long long>();
+  for (const auto& k : watched) w.exec_prepared0("sw_log", version, k);
+  if (version > static_cast<long long>(keep))
+    w.exec_prepared0("sw_log_prune", version - static_cast<long long>(keep));
+  return static_cast<uint64_t>(version);
 }
 
 }  // namespace
@@ -197,7 +212,7 @@ Status PostgresControlStore::CommitVersioned(const ChangeSet& changes, uint64_t*
   uint64_t made = 0;
   Status st = Run("commit", [&](Conn& c) {
     pqxx::work w(c.c);
-    made = ApplyChanges(w, changes);
+    made = ApplyChanges(w, changes, change_log_keep_);
     w.commit();
   });
   if (st.ok()) *version = made;
@@ -212,6 +227,39 @@ Status PostgresControlStore::ChangeVersion(uint64_t* version) {
   });
   *version = st.ok() ? static_cast<uint64_t>(v) : 0;
   return st;
+}
+
+Status PostgresControlStore::ReadChangesSince(uint64_t after, uint64_t* version,
+                                              std::vector<RecordChange>* out, bool* complete) {
+  *version = 0;
+  *complete = false;
+  out->clear();
+  return Run("read_changes", [&](Conn& c) {
+    out->clear();
+    *complete = false;
+    // One snapshot: the version, the log's start and the records agree (versions are handed
+    // out in commit order under control_version's row lock).
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> t(c.c);
+    auto now = t.exec_prepared1("sw_version")[0].as<long long>();
+    *version = static_cast<uint64_t>(now);
+    if (static_cast<uint64_t>(now) <= after) {
+      *complete = true;
+      return;
+    }
+    pqxx::row first = t.exec_prepared1("sw_log_first");
+    // Every version writes at least one log row and pruning takes the front only, so the log
+    // covers (after, now] exactly when it starts at or before after + 1.
+    if (first[0].is_null() || static_cast<uint64_t>(first[0].as<long long>()) > after + 1) return;
+    for (const auto& row : t.exec_prepared("sw_log_since", static_cast<long long>(after), now)) {
+      RecordChange ch;
+      ch.key = row[0].as<std::string>();
+      ch.deleted = row[1].is_null();
+      if (!ch.deleted) ch.json = row[1].as<std::string>();
+      out->push_back(std::move(ch));
+    }
+    t.commit();
+    *complete = true;
+  });
 }
 
 bool PostgresControlStore::WatchChanges(std::function<void(const WatchEvent&)> fn) {
@@ -237,7 +285,7 @@ Status PostgresControlStore::CommitIfAbsent(const std::string& guard, const Chan
     // Held to the transaction's end: the next statement's snapshot sees any winner's commit.
     w.exec_prepared("sw_guard_lock", guard);
     if (!w.exec_prepared("sw_exists", guard).empty()) return;  // rolled back by ~work
-    ApplyChanges(w, changes);
+    ApplyChanges(w, changes, change_log_keep_);
     w.commit();
     *applied = true;
   });
@@ -249,6 +297,16 @@ Status PostgresControlStore::PutUnsynced(const std::vector<RecordPut>& puts) {
     pqxx::work w(c.c);
     w.exec("SET LOCAL synchronous_commit TO off");
     for (const auto& p : puts) w.exec_prepared0("sw_put", p.key, p.json);
+    w.commit();
+  });
+}
+
+Status PostgresControlStore::UpdateUnsynced(const std::vector<RecordPut>& puts) {
+  if (puts.empty()) return Status::Ok();
+  return Run("update_unsynced", [&](Conn& c) {
+    pqxx::work w(c.c);
+    w.exec("SET LOCAL synchronous_commit TO off");
+    for (const auto& p : puts) w.exec_prepared0("sw_update", p.key, p.json);
     w.commit();
   });
 }

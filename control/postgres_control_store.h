@@ -43,6 +43,7 @@ class PostgresControlStore : public ControlStore {
   Status Commit(const ChangeSet& changes) override;
   Status CommitIfAbsent(const std::string& guard, const ChangeSet& changes, bool* applied) override;
   Status PutUnsynced(const std::vector<RecordPut>& puts) override;
+  Status UpdateUnsynced(const std::vector<RecordPut>& puts) override;
   Status ReadAudit(AuditCursor from, size_t limit,
                    const std::function<bool(const std::string&)>& keep,
                    std::vector<AuditRow>* out) override;
@@ -53,11 +54,18 @@ class PostgresControlStore : public ControlStore {
   Status ReserveAuditSeqs(size_t n, uint64_t* first) override;
   Status CommitVersioned(const ChangeSet& changes, uint64_t* version) override;
   Status ChangeVersion(uint64_t* version) override;
+  // From the change log (migration 4): each versioned commit logs the keys it wrote; the
+  // versions `change_log_keep()` or more below the newest are pruned.
+  Status ReadChangesSince(uint64_t after, uint64_t* version, std::vector<RecordChange>* out,
+                          bool* complete) override;
   bool WatchChanges(std::function<void(const WatchEvent&)> fn) override;
   void StopWatching() override;
 
   size_t page_rows() const { return page_rows_; }
   void set_page_rows(size_t n) { page_rows_ = n > 0 ? n : 1; }  // tests use small pages
+
+  uint64_t change_log_keep() const { return change_log_keep_; }
+  void set_change_log_keep(uint64_t n) { change_log_keep_ = n > 0 ? n : 1; }  // tests
 
   struct Conn;  // the libpqxx connection (kept out of this header)
 
@@ -72,6 +80,7 @@ class PostgresControlStore : public ControlStore {
 
   std::string url_;
   size_t page_rows_ = 10000;
+  std::atomic<uint64_t> change_log_keep_{100000};  // versions kept in the change log
   std::mutex mu_;
   std::unique_ptr<Conn> conn_;                // null until connected and after a lost connection
   std::atomic<bool> down_{false};             // the watch's view: the server does not answer

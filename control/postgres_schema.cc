@@ -65,6 +65,14 @@ const std::vector<PgMigration>& PgMigrations() {
        " id int PRIMARY KEY CHECK (id = 1),"
        " version bigint NOT NULL);"
        "INSERT INTO control_version (id, version) VALUES (1, 0);"},
+      {4,
+       // The change log: the keys each change version wrote, in its transaction, so a node
+       // reads only what changed since the version it holds (ReadChangesSince). Old versions
+       // are pruned from the front; a node behind the log's start reads everything.
+       "CREATE TABLE control_changes ("
+       " version bigint NOT NULL,"
+       " key text COLLATE \"C\" NOT NULL,"
+       " PRIMARY KEY (version, key));"},
   };
   return kAll;
 }

@@ -92,6 +92,7 @@ Status RocksDbControlStore::CommitIfAbsent(const std::string& guard, const Chang
 }
 
 Status RocksDbControlStore::Commit(const ChangeSet& changes) {
+  std::lock_guard write_lock(update_mu_);  // an UpdateUnsynced's check and put around it
   rocksdb::WriteBatch b;
   for (const auto& p : changes.puts) b.Put(records_, p.key, p.json);
   for (const auto& k : changes.deletes) b.Delete(records_, k);
@@ -112,6 +113,19 @@ Status RocksDbControlStore::Commit(const ChangeSet& changes) {
 Status RocksDbControlStore::PutUnsynced(const std::vector<RecordPut>& puts) {
   rocksdb::WriteBatch b;
   for (const auto& p : puts) b.Put(records_, p.key, p.json);
+  return FromRocks(db_->Write(rocksdb::WriteOptions(), &b));
+}
+
+Status RocksDbControlStore::UpdateUnsynced(const std::vector<RecordPut>& puts) {
+  std::lock_guard lock(update_mu_);
+  rocksdb::WriteBatch b;
+  for (const auto& p : puts) {
+    std::string old;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), records_, p.key, &old);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return FromRocks(s);
+    b.Put(records_, p.key, p.json);
+  }
   return FromRocks(db_->Write(rocksdb::WriteOptions(), &b));
 }
 

@@ -27,6 +27,7 @@ class RocksDbControlStore : public ControlStore {
   Status Commit(const ChangeSet& changes) override;
   Status CommitIfAbsent(const std::string& guard, const ChangeSet& changes, bool* applied) override;
   Status PutUnsynced(const std::vector<RecordPut>& puts) override;
+  Status UpdateUnsynced(const std::vector<RecordPut>& puts) override;
   Status ReadAudit(AuditCursor from, size_t limit,
                    const std::function<bool(const std::string&)>& keep,
                    std::vector<AuditRow>* out) override;
@@ -42,6 +43,7 @@ class RocksDbControlStore : public ControlStore {
   rocksdb::ColumnFamilyHandle* default_ = nullptr;
   std::mutex guard_mu_;  // CommitIfAbsent's check and write are one step
   std::mutex seq_mu_;
+  std::mutex update_mu_;   // Commit against UpdateUnsynced's check-then-put
   uint64_t seq_high_ = 0;  // the highest audit seq reserved or committed (under seq_mu_)
 };
 

@@ -313,6 +313,44 @@ TEST_P(ControlStoreContract, KeysSortAsBytes) {
             (std::vector<std::string>{"d/\xC3\xA9", "d/\xC3\xA9t\xC3\xA9.test", "d/\xC3\xA9z"}));
 }
 
+// A token's last use is written over its record only while it exists: a revoke committed
+// before the write stays a revoke.
+TEST_P(ControlStoreContract, UpdateUnsyncedNeverBringsBackADeletedRecord) {
+  ChangeSet cs;
+  cs.puts = {{"t/t_1", "{\"used\":0}"}, {"t/t_2", "{\"used\":0}"}};
+  ASSERT_TRUE(store_->Commit(cs).ok());
+  ChangeSet revoke;
+  revoke.deletes = {"t/t_1"};
+  ASSERT_TRUE(store_->Commit(revoke).ok());
+  ASSERT_TRUE(store_->UpdateUnsynced({{"t/t_1", "{\"used\":1}"}, {"t/t_2", "{\"used\":1}"}}).ok());
+  std::string json;
+  EXPECT_EQ(store_->Get("t/t_1", &json).code(), Status::Code::kNotFound);
+  ASSERT_TRUE(store_->Get("t/t_2", &json).ok());
+  EXPECT_EQ(json, "{\"used\":1}");
+}
+
+// A store either brings the changed records (a cluster store's change log) or says it cannot
+// (the embedded store keeps no log): never a partial answer a reader would trust.
+TEST_P(ControlStoreContract, ChangesSinceAreCompleteOrRefused) {
+  ChangeSet cs;
+  cs.puts = {{"d/log.test", "{\"n\":1}"}};
+  ASSERT_TRUE(store_->Commit(cs).ok());
+  uint64_t version = 0;
+  bool complete = true;
+  std::vector<RecordChange> out;
+  ASSERT_TRUE(store_->ReadChangesSince(0, &version, &out, &complete).ok());
+#ifdef SW_CONTROL_PG
+  ASSERT_TRUE(complete);
+  EXPECT_EQ(version, 1u);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, "d/log.test");
+  EXPECT_EQ(out[0].json, "{\"n\":1}");
+#else
+  EXPECT_FALSE(complete);
+  EXPECT_TRUE(out.empty());
+#endif
+}
+
 #ifdef SW_CONTROL_PG
 INSTANTIATE_TEST_SUITE_P(
     Stores, ControlStoreContract,

@@ -90,6 +90,11 @@ class FakeStore : public ControlStore {
     for (const auto& p : puts) written.push_back(p);
     return Status::Ok();
   }
+  Status UpdateUnsynced(const std::vector<RecordPut>&) override {
+    std::lock_guard lock(mu);
+    ++commits;  // not expected: counted like a commit
+    return Status::Ok();
+  }
   Status ReadAudit(AuditCursor, size_t, const std::function<bool(const std::string&)>&,
                    std::vector<AuditRow>*) override {
     return Status::Ok();

@@ -128,7 +128,7 @@ TEST_F(PostgresControlStoreTest, AuditSeqSequenceStartsAboveExistingRows) {
   }
   std::vector<int> applied;
   ASSERT_TRUE(MigratePostgres(url_, &applied).ok());
-  EXPECT_EQ(applied, std::vector<int>({2, 3}));
+  EXPECT_EQ(applied, std::vector<int>({2, 3, 4}));
   auto s = Open();
   ASSERT_TRUE(s);
   uint64_t first = 0;
@@ -231,6 +231,57 @@ TEST_F(PostgresControlStoreTest, TakenAuditSeqFailsTheCommit) {
   next.puts = {{"d/c.test", "{}"}};
   next.audit = {{6, "{\"seq\":6}"}};
   EXPECT_TRUE(s->Commit(next).ok()) << "the connection is usable after the failed commit";
+}
+
+// The change log (migration 4): the keys each version wrote, read back with their values now,
+// once each; alert records bring no version; a pruned log says it is incomplete.
+TEST_F(PostgresControlStoreTest, ChangeLogReadsWhatChangedSinceAVersion) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  ChangeSet one;
+  one.puts = {{"d/a.test", "{\"v\":1}"}, {"d/b.test", "{\"v\":1}"}, {"a/alert", "{}"}};
+  ASSERT_TRUE(s->Commit(one).ok());
+  ChangeSet two;
+  two.deletes = {"d/a.test"};
+  two.puts = {{"t/t_1", "{}"}, {"d/b.test", "{\"v\":2}"}};
+  ASSERT_TRUE(s->Commit(two).ok());
+  ChangeSet alert_only;
+  alert_only.puts = {{"s/x", "{}"}};
+  ASSERT_TRUE(s->Commit(alert_only).ok());
+
+  uint64_t version = 0;
+  bool complete = false;
+  std::vector<RecordChange> out;
+  ASSERT_TRUE(s->ReadChangesSince(0, &version, &out, &complete).ok());
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(version, 2u);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].key, "d/a.test");
+  EXPECT_TRUE(out[0].deleted);
+  EXPECT_EQ(out[1].key, "d/b.test");
+  EXPECT_EQ(out[1].json, "{\"v\":2}") << "the value now, once, not each version's";
+  EXPECT_EQ(out[2].key, "t/t_1");
+  EXPECT_FALSE(out[2].deleted);
+
+  ASSERT_TRUE(s->ReadChangesSince(1, &version, &out, &complete).ok());
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(out.size(), 3u) << "version 2 wrote all three";
+  ASSERT_TRUE(s->ReadChangesSince(2, &version, &out, &complete).ok());
+  EXPECT_TRUE(complete);
+  EXPECT_TRUE(out.empty());
+
+  s->set_change_log_keep(1);
+  ChangeSet three;
+  three.puts = {{"c/c_1", "{}"}};
+  ASSERT_TRUE(s->Commit(three).ok());  // version 3 prunes versions <= 2
+  ASSERT_TRUE(s->ReadChangesSince(1, &version, &out, &complete).ok());
+  EXPECT_FALSE(complete) << "the log no longer reaches back to version 1";
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(s->ReadChangesSince(2, &version, &out, &complete).ok());
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(version, 3u);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].key, "c/c_1");
 }
 
 TEST(PostgresControlStoreOpen, UnreachableServerIsUnavailable) {

@@ -8,6 +8,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -134,9 +135,90 @@ TEST_F(PostgresWatchTest, TwoControlPlanesFollowEachOther) {
   EXPECT_TRUE(b.Effective()->domains.count("follow.test")) << "B's table was not rebuilt";
   EXPECT_GE(published_b, 1);
   EXPECT_EQ(b.applied_version(), 1u);
+  EXPECT_EQ(b.follow_stats().full_reads, 0u) << "B read everything instead of the change log";
+  EXPECT_EQ(b.follow_stats().records_changed, 1u);
   io.run_for(1500ms);  // a poll or two on both
   EXPECT_EQ(published_a, 1) << "A published again for its own write";
   EXPECT_TRUE(a.StoreUp() && b.StoreUp());
+  a.StopWatching();
+  b.StopWatching();
+}
+
+// B follows A through the change log: creates, updates and deletes of domains, tokens and
+// customers arrive as just those records (no full read). With B stopped while A writes past
+// the log's kept versions, B's next read is a full one, and B ends with A's state.
+TEST_F(PostgresWatchTest, FollowerReadsTheChangeLogAndFallsBackToAFullRead) {
+  auto sa = Open(url_);
+  auto sb = Open(url_);
+  ASSERT_TRUE(sa && sb);
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  auto cfg = std::make_shared<config::Config>();
+  ControlPlane a(io, *sa, cfg, [](auto) {});
+  ControlPlane b(io, *sb, cfg, [](auto) {});
+  ASSERT_TRUE(a.Load().ok());
+  ASSERT_TRUE(b.Load().ok());
+  a.StartWatching();
+  b.StartWatching();
+  auto apply = [&](Mutation m) {
+    ASSERT_TRUE(a.Apply(ControlPlane::OperatorPrincipal(), "127.0.0.1", std::move(m)).ok());
+  };
+  auto until = [&](const std::function<bool()>& pred) {
+    auto start = std::chrono::steady_clock::now();
+    while (!pred() && std::chrono::steady_clock::now() - start < 3s) io.run_for(10ms);
+    return pred();
+  };
+  Mutation m1;
+  DomainRecord d;
+  d.domain.name = "log.test";
+  d.domain.source = config::DomainSource::kApi;
+  m1.domains.push_back(d);
+  Customer c;
+  c.id = "c_0000000000000001";
+  c.name = "First";
+  m1.customers.push_back(c);
+  Token t;
+  t.id = "t_0000000000000001";
+  t.account = c.id;
+  t.hash = ControlPlane::HashToken("sw_log_test_token");
+  m1.tokens.push_back(t);
+  apply(m1);
+  ASSERT_TRUE(until([&] { return b.applied_version() == a.applied_version(); }));
+  EXPECT_TRUE(b.FindDomain("log.test"));
+  ASSERT_TRUE(b.FindCustomer(c.id));
+  EXPECT_TRUE(b.Authenticate("sw_log_test_token")) << "a token made on A works on B";
+  EXPECT_TRUE(b.Tenants()->customers.count(c.id)) << "B's tenant snapshot was not rebuilt";
+
+  Mutation m2;  // an update, a delete of a token, a domain deleted (tombstone)
+  c.name = "Renamed";
+  m2.customers.push_back(c);
+  m2.delete_tokens.push_back(t.id);
+  d.domain.state = config::DomainState::kDeleted;
+  m2.domains.push_back(d);
+  apply(m2);
+  ASSERT_TRUE(until([&] { return b.applied_version() == a.applied_version(); }));
+  EXPECT_EQ(b.FindCustomer(c.id)->name, "Renamed");
+  EXPECT_FALSE(b.Authenticate("sw_log_test_token")) << "revoked on A, still valid on B";
+  EXPECT_FALSE(b.FindDomain("log.test"));
+  EXPECT_EQ(b.follow_stats().full_reads, 0u);
+  EXPECT_GE(b.follow_stats().change_reads, 1u);
+  EXPECT_EQ(b.follow_stats().records_changed, 6u) << "3 records created, then 3 changed";
+
+  // B away while A writes 3 versions and keeps 1 in its log: B's next read is a full one.
+  b.StopWatching();
+  sa->set_change_log_keep(1);
+  for (const char* name : {"gap1.test", "gap2.test", "gap3.test"}) {
+    Mutation m;
+    d.domain.name = name;
+    d.domain.state = config::DomainState::kActive;
+    m.domains.push_back(d);
+    apply(m);
+  }
+  b.StartWatching();
+  ASSERT_TRUE(until([&] { return b.applied_version() == a.applied_version(); }));
+  EXPECT_EQ(b.follow_stats().full_reads, 1u);
+  for (const char* name : {"gap1.test", "gap2.test", "gap3.test"})
+    EXPECT_TRUE(b.FindDomain(name)) << name;
   a.StopWatching();
   b.StopWatching();
 }
