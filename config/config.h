@@ -85,6 +85,13 @@ struct DeliveryConfig {
   std::string outbound_relay;  // "[ip]:port" or empty (MX lookup)
   // Extension: how long an idle connection to a destination is kept for reuse.
   Duration idle_timeout = std::chrono::seconds(10);
+  // Extension (issue 14): MX-routed destinations (DSN targets when outbound_relay is empty).
+  // Worker threads doing every blocking MX lookup of the process (read at start), the MX
+  // answers they cache (least recently used dropped past it), and how long a remote domain
+  // with nothing queued or in flight is kept before its state and connections are dropped.
+  uint32_t mx_resolver_threads = 2;
+  uint32_t mx_cache_entries = 10000;
+  Duration mx_idle_timeout = std::chrono::minutes(5);
 };
 
 struct AdminConfig {

@@ -276,7 +276,8 @@ class Loader : private YamlReader {
   void LoadDelivery(const Entry& section, DeliveryConfig& delivery) {
     ForEach(section,
             {"probe_interval", "connect_timeout", "command_timeout",
-             "max_connections_per_destination", "outbound_relay", "idle_timeout"},
+             "max_connections_per_destination", "outbound_relay", "idle_timeout",
+             "mx_resolver_threads", "mx_cache_entries", "mx_idle_timeout"},
             [&](const Entry& e) {
               if (e.key == "probe_interval") {
                 ReadDuration(e, delivery.probe_interval, false);
@@ -288,6 +289,12 @@ class Loader : private YamlReader {
                 ReadUint32(e, delivery.max_connections_per_destination, 1);
               } else if (e.key == "idle_timeout") {
                 ReadDuration(e, delivery.idle_timeout, true);
+              } else if (e.key == "mx_resolver_threads") {
+                ReadUint32(e, delivery.mx_resolver_threads, 1, 64);
+              } else if (e.key == "mx_cache_entries") {
+                ReadUint32(e, delivery.mx_cache_entries, 1);
+              } else if (e.key == "mx_idle_timeout") {
+                ReadDuration(e, delivery.mx_idle_timeout, false);
               } else if (e.key == "outbound_relay") {
                 std::string relay;
                 ReadString(e, relay, true);

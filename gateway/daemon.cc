@@ -31,6 +31,7 @@
 #include "queue/rocksdb_queue_store.h"
 #include "routing/connection_pool.h"
 #include "routing/mx_destination.h"
+#include "routing/mx_resolver.h"
 #include "routing/smtp_destination.h"
 
 namespace sw::gateway {
@@ -186,9 +187,15 @@ int Serve(const std::string& config_path) {
         if (relay_ptr) relay_ptr->ProbeNow(domain);
       });
     });
+  // Every MX lookup of the process (DSN targets) on one fixed pool, whatever the number of
+  // remote domains (delivery.mx_resolver_threads); `dns.servers` follow reloads.
+  auto mx_resolver = std::make_shared<routing::MxResolver>(cfg->delivery.mx_resolver_threads,
+                                                           cfg->delivery.mx_cache_entries);
+  mx_resolver->SetServers(cfg->dns.servers);
   control::ControlPlane control(io, *control_store, cfg,
                                 [&](std::shared_ptr<const config::Config> eff) {
                                   ctx.config = eff;
+                                  mx_resolver->SetServers(eff->dns.servers);
                                   if (relay_ptr) relay_ptr->SetConfig(eff);
                                   alerts->SetConfig(eff);
                                   ensure_filters(eff);
@@ -228,12 +235,12 @@ int Serve(const std::string& config_path) {
   // Destinations follow the current config (delivery timeouts, hostname), not the startup one.
   relay_ptr = std::make_unique<queue::RelayQueue>(
       io, *store, effective,
-      [&io, &ctx,
-       shared_pool](const config::DomainConfig& d) -> std::unique_ptr<routing::Destination> {
+      [&io, &ctx, shared_pool,
+       mx_resolver](const config::DomainConfig& d) -> std::unique_ptr<routing::Destination> {
         const auto& c = *ctx.config;
         if (d.destinations.empty())  // a sender's domain (DSNs) without outbound_relay
           return std::make_unique<routing::MxDestination>(io.get_executor(), c.server.hostname,
-                                                          d.name, c.delivery);
+                                                          d.name, c.delivery, mx_resolver);
         return std::make_unique<routing::SmtpDestination>(io.get_executor(), c.server.hostname,
                                                           d.destinations, d.tls, c.delivery, d.name,
                                                           shared_pool);
@@ -352,6 +359,7 @@ int Serve(const std::string& config_path) {
       };
   signals.async_wait(on_signal);
   io.run();
+  mx_resolver->Stop();               // no answer is posted to `io` from now on
   if (heartbeat) heartbeat->Stop();  // marks this node stopped in `cluster status`
   control.StopWatching();
   if (loader.joinable()) loader.join();

@@ -56,7 +56,8 @@ RelayQueue::RelayQueue(asio::io_context& io, QueueStore& store,
       config_(std::move(config)),
       factory_(std::move(factory)),
       wake_(io),
-      sweep_(io) {}
+      sweep_(io),
+      evict_(io) {}
 
 RelayQueue::~RelayQueue() { Stop(); }
 
@@ -65,6 +66,7 @@ void RelayQueue::Stop() {
   stopped_ = true;
   wake_.cancel();
   sweep_.cancel();
+  evict_.cancel();
   for (auto& [name, d] : domains_) {
     if (d.probe_timer) d.probe_timer->cancel();
     if (d.dest) d.dest->Close();
@@ -91,6 +93,7 @@ RelayQueue::DomainState* RelayQueue::Domain(const std::string& name) {
   DomainState& d = domains_[name];
   d.name = name;
   d.external = external;
+  d.idle_since_ms = NowMs();
   d.dest = factory_(dc);
   d.probe_timer = std::make_unique<asio::steady_timer>(io_);
   return &d;
@@ -159,6 +162,7 @@ Status RelayQueue::Load() {
     for (const auto& [name, d] : domains_)
       if (!d.up && !d.external) observer_->DomainDown(name, now, "", BacklogOf(d), true);
   ArmSweep();
+  ArmEvict();
   log::Info("queue_loaded").kv("messages", count).kv("held", held);
   return st;
 }
@@ -222,6 +226,8 @@ void RelayQueue::Unschedule(const Envelope& env) {
 void RelayQueue::Schedule(const std::string& id, const std::string& domain, int64_t when_ms) {
   if (stopped_) return;
   if (when_ms > NowMs()) {
+    // Not idle while a retry waits for it: an evictable domain stays until then.
+    if (DomainState* w = Existing(domain)) w->idle_since_ms = std::max(w->idle_since_ms, when_ms);
     waiting_.emplace(when_ms, std::make_pair(id, domain));
     ArmWake();
     return;
@@ -233,6 +239,7 @@ void RelayQueue::Schedule(const std::string& id, const std::string& domain, int6
     ArmWake();
     return;
   }
+  d->idle_since_ms = std::max(d->idle_since_ms, NowMs());
   d->ready.insert(id);
   Dispatch(*d);
 }
@@ -373,6 +380,7 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
     else if (a.transient)
       observer_->Deferred(domain);
   }
+  d->idle_since_ms = std::max(d->idle_since_ms, NowMs());
   Dispatch(*d);
 }
 
@@ -550,7 +558,7 @@ void RelayQueue::Finish(const std::string& id) {
 // loop whose period ended (MarkUp, or a newer MarkDown) exits instead of competing.
 asio::awaitable<void> RelayQueue::ProbeLoop(std::string domain, uint64_t gen, bool now) {
   auto current = [&]() -> DomainState* {
-    DomainState* d = Domain(domain);
+    DomainState* d = Existing(domain);  // an evicted domain's loop ends
     return (d && d->probe_gen == gen && !d->up && !stopped_) ? d : nullptr;
   };
   for (;;) {

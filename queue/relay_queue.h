@@ -126,6 +126,7 @@ class RelayQueue {
     uint64_t probe_gen = 0;  // bumped on every up/down change; stale probe loops exit
     bool external = false;   // not a customer domain: DSNs via outbound_relay
     uint32_t active = 0;
+    int64_t idle_since_ms = 0;  // last activity, or the latest retry waiting for it (eviction)
     std::unique_ptr<boost::asio::steady_timer> probe_timer;
   };
 
@@ -139,6 +140,10 @@ class RelayQueue {
   };
 
   DomainState* Domain(const std::string& name);
+  DomainState* Existing(const std::string& name);  // never creates one
+  // Eviction of idle external domains (relay_queue_evict.cc).
+  void ArmEvict();
+  void EvictIdle();
   routing::OutboundMessage Outbound(const std::string& id, const std::string& domain,
                                     std::shared_ptr<const std::string> body,
                                     std::vector<size_t>* index) const;
@@ -177,6 +182,7 @@ class RelayQueue {
   std::multimap<int64_t, std::pair<std::string, std::string>> waiting_;  // due -> (id, dom)
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer sweep_;
+  boost::asio::steady_timer evict_;
   int64_t wake_at_ = 0;
   uint64_t cache_bytes_ = 0;
   uint64_t cache_limit_ = 64ull << 20;

@@ -1,10 +1,6 @@
-// Owns delivery to a domain found by MX lookup (a sender's domain for DSNs): resolves on a
-// worker thread, caches the answer, delegates to an SmtpDestination. Fails by result.
+// Owns delivery to a domain found by MX lookup (a sender's domain for DSNs): asks the shared
+// MxResolver, delegates to an SmtpDestination for the hosts it names. Fails by result.
 #include "routing/mx_destination.h"
-
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "common/log.h"
 #include "routing/smtp_destination.h"
@@ -13,14 +9,9 @@ namespace sw::routing {
 
 namespace asio = boost::asio;
 
-namespace {
-constexpr auto kAnswerTtl = std::chrono::minutes(5);
-constexpr auto kErrorTtl = std::chrono::seconds(30);
-}  // namespace
-
 MxDestination::MxDestination(asio::any_io_executor ex, std::string hostname, std::string domain,
-                             const config::DeliveryConfig& delivery, Resolver resolver,
-                             uint16_t port)
+                             const config::DeliveryConfig& delivery,
+                             std::shared_ptr<MxResolver> resolver, uint16_t port)
     : ex_(std::move(ex)),
       hostname_(std::move(hostname)),
       domain_(std::move(domain)),
@@ -28,25 +19,15 @@ MxDestination::MxDestination(asio::any_io_executor ex, std::string hostname, std
       resolver_(std::move(resolver)),
       port_(port) {}
 
-MxDestination::~MxDestination() { pool_.join(); }
+MxDestination::~MxDestination() = default;
 
 void MxDestination::Close() {
   if (inner_) inner_->Close();
+  for (auto& r : retired_) r->Close();
 }
 
 asio::awaitable<std::string> MxDestination::Refresh() {
-  if (std::chrono::steady_clock::now() < expires_) co_return answer_.error;
-  // The blocking lookup runs on our worker thread; the answer comes back on ex_.
-  auto lookup = [this](auto handler) {
-    auto h = std::make_shared<decltype(handler)>(std::move(handler));
-    asio::post(pool_, [this, h] {
-      MxAnswer a = resolver_(domain_);
-      asio::post(ex_, [h, a = std::move(a)]() mutable { (*h)(std::move(a)); });
-    });
-  };
-  MxAnswer a = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(MxAnswer)>(
-      lookup, asio::use_awaitable);
-  expires_ = std::chrono::steady_clock::now() + (a.error.empty() ? kAnswerTtl : kErrorTtl);
+  MxAnswer a = co_await resolver_->Resolve(domain_);
   if (a.error.empty() && !a.null_mx && a.hosts != answer_.hosts) {
     std::vector<config::Destination> dests;
     for (const auto& h : a.hosts) {

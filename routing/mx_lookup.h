@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
+
 namespace sw::routing {
 
 struct MxAnswer {
@@ -13,8 +15,10 @@ struct MxAnswer {
   std::string error;               // non-empty: lookup failed (try again later)
 };
 
-// Blocking DNS query through the system resolver (libresolv). Call off the event loop.
-MxAnswer LookupMx(const std::string& domain);
+// Blocking DNS query through libresolv: `servers` (`dns.servers`: IPv4 "ip" or "ip:port"), or
+// the system resolver (/etc/resolv.conf) when empty. Call off the event loop (MxResolver).
+MxAnswer LookupMx(const std::string& domain,
+                  const std::vector<config::ListenAddress>& servers = {});
 
 // Parses a DNS response packet for `domain` (exposed for tests).
 MxAnswer ParseMxResponse(const unsigned char* packet, int length, const std::string& domain);

@@ -77,6 +77,9 @@ TEST(ConfigLoader, DefaultsMatchSpec) {
   EXPECT_EQ(c.delivery.command_timeout, minutes(5));
   EXPECT_EQ(c.delivery.max_connections_per_destination, 20u);
   EXPECT_EQ(c.delivery.outbound_relay, "");
+  EXPECT_EQ(c.delivery.mx_resolver_threads, 2u);
+  EXPECT_EQ(c.delivery.mx_cache_entries, 10000u);
+  EXPECT_EQ(c.delivery.mx_idle_timeout, minutes(5));
   EXPECT_EQ(c.admin.listen.ToString(), "127.0.0.1:8025");
   EXPECT_EQ(c.admin.token, "CHANGE-ME");
   EXPECT_EQ(c.filters.rspamd.url, "http://127.0.0.1:11333");
@@ -162,7 +165,8 @@ TEST(ConfigLoader, EveryKeyIsRead) {
       "queue:\n  path: ./q\n  retry_interval: 10s\n  max_age: 4h\n  delay_warning: 1h\n"
       "delivery:\n  probe_interval: 5s\n  connect_timeout: 3s\n  command_timeout: 1m\n"
       "  max_connections_per_destination: 2\n  outbound_relay: \"[192.0.2.1]:587\"\n"
-      "  idle_timeout: 0\n"
+      "  idle_timeout: 0\n  mx_resolver_threads: 3\n  mx_cache_entries: 50\n"
+      "  mx_idle_timeout: 2s\n"
       "admin:\n  listen: \"[::1]:9000\"\n  token_file: " +
       token +
       "\n"
@@ -201,6 +205,9 @@ TEST(ConfigLoader, EveryKeyIsRead) {
   EXPECT_EQ(c.delivery.max_connections_per_destination, 2u);
   EXPECT_EQ(c.delivery.outbound_relay, "[192.0.2.1]:587");
   EXPECT_EQ(c.delivery.idle_timeout, milliseconds(0));
+  EXPECT_EQ(c.delivery.mx_resolver_threads, 3u);
+  EXPECT_EQ(c.delivery.mx_cache_entries, 50u);
+  EXPECT_EQ(c.delivery.mx_idle_timeout, seconds(2));
   EXPECT_EQ(c.admin.listen.ToString(), "[::1]:9000");
   EXPECT_EQ(c.admin.token, "s3cret-token");
   EXPECT_EQ(c.filters.rspamd.url, "https://r.example:1");
@@ -271,6 +278,14 @@ TEST(ConfigLoader, NumberOutOfRangeReportsRange) {
             "got `0`");
   EXPECT_EQ(OneProblem("server:\n  io_threads: 5000\n"),
             "t.yaml:2:15: `server.io_threads`: expected a whole number from 1 to 1, got `5000`");
+}
+
+TEST(ConfigLoader, MxResolverKeysAreBounded) {
+  EXPECT_EQ(OneProblem("delivery:\n  mx_resolver_threads: 0\n"),
+            "t.yaml:2:24: `delivery.mx_resolver_threads`: expected a whole number from 1 to 64, "
+            "got `0`");
+  EXPECT_EQ(OneProblem("delivery:\n  mx_idle_timeout: 0s\n"),
+            "t.yaml:2:20: `delivery.mx_idle_timeout` must be longer than 0");
 }
 
 TEST(ConfigLoader, EmptyValuePointsAtItsKey) {

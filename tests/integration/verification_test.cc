@@ -6,46 +6,14 @@
 #include <string>
 
 #include "admin/http_client.h"
+#include "tests/integration/harness/dnsmasq.h"
 #include "tests/integration/harness/gateway_process.h"
-#include "tests/integration/harness/scanners.h"
 #include "tests/integration/harness/smtp_client.h"
 
 namespace sw::it {
 namespace {
 
 namespace json = boost::json;
-
-// dnsmasq answering only the given TXT record (no upstream, no /etc/hosts) on 127.0.0.1:port.
-class Dnsmasq {
- public:
-  ::testing::AssertionResult Start(const std::string& dir, uint16_t port, const std::string& name,
-                                   const std::string& text) {
-    std::string bin = FindProgram("dnsmasq");
-    if (bin.empty())
-      return ::testing::AssertionFailure() << "dnsmasq not installed (scripts/setup.sh)";
-    log_ = dir + "/dnsmasq-" + std::to_string(++starts_) + ".log";
-    std::string error;
-    if (!proc_.Start(
-            {bin, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-poll",
-             "--listen-address=127.0.0.1", "--bind-interfaces", "--port=" + std::to_string(port),
-             "--pid-file=", "--user=root", "--log-facility=-", "--txt-record=" + name + "," + text},
-            log_, &error))
-      return ::testing::AssertionFailure() << error;
-    // Ready when it answers: poll the log for its start line.
-    for (int i = 0; i < 100; ++i) {
-      if (ReadFile(log_).find("started") != std::string::npos) return ::testing::AssertionSuccess();
-      std::this_thread::sleep_for(50ms);
-    }
-    return ::testing::AssertionFailure() << "dnsmasq did not start: " << ReadFile(log_);
-  }
-  void Stop() { proc_.Terminate(5s); }
-  std::string Log() const { return ReadFile(log_); }
-
- private:
-  Process proc_;
-  std::string log_;
-  int starts_ = 0;
-};
 
 class VerificationTest : public GatewayTest {
  protected:
@@ -86,8 +54,9 @@ TEST_F(VerificationTest, PendingUntilTheTxtRecordHoldsTheCode) {
   EXPECT_TRUE(ReplyIs(Rcpt("user@owned.test"), "450 4.7.1"));
 
   // A TXT record with another code: 422 naming the field, still pending.
-  ASSERT_TRUE(dns_.Start(dir_.path(), dns_port, "_spamweeder.owned.test",
-                         "spamweeder-verification=00000000000000000000000000000000"));
+  ASSERT_TRUE(dns_.Start(dir_.path(), dns_port,
+                         {"--txt-record=_spamweeder.owned.test,spamweeder-verification="
+                          "00000000000000000000000000000000"}));
   auto wrong = Api("POST", "/api/v1/domains/owned.test/verify");
   EXPECT_EQ(wrong.status, 422u) << wrong.body << "\n" << dns_.Log();
   EXPECT_NE(wrong.body.find("\"field\":\"verification\""), std::string::npos) << wrong.body;
@@ -95,7 +64,7 @@ TEST_F(VerificationTest, PendingUntilTheTxtRecordHoldsTheCode) {
   dns_.Stop();
 
   // The right code: active, mail accepted at once, audited.
-  ASSERT_TRUE(dns_.Start(dir_.path(), dns_port, "_spamweeder.owned.test", value));
+  ASSERT_TRUE(dns_.Start(dir_.path(), dns_port, {"--txt-record=_spamweeder.owned.test," + value}));
   auto ok = Api("POST", "/api/v1/domains/owned.test/verify");
   ASSERT_EQ(ok.status, 200u) << ok.body << "\n" << dns_.Log();
   EXPECT_EQ(json::parse(ok.body).at("state"), "active");

@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <optional>
 
 #include "routing/mx_lookup.h"
+#include "routing/mx_resolver.h"
 #include "tests/routing/test_servers.h"
 
 namespace sw::routing {
@@ -95,36 +97,42 @@ class MxDestinationTest : public ::testing::Test {
     m.body = std::make_shared<const std::string>("Subject: dsn\r\n\r\nbounce\r\n");
     return m;
   }
+  // A resolver on one worker thread answering with `lookup` (each test's goes before io_).
+  std::shared_ptr<MxResolver> Resolver(std::function<MxAnswer(const std::string&)> lookup) {
+    return std::make_shared<MxResolver>(
+        1, 100, [lookup](const std::string& domain, const std::vector<config::ListenAddress>&) {
+          return lookup(domain);
+        });
+  }
   asio::io_context io_{1};
   config::DeliveryConfig delivery_;
 };
 
 TEST_F(MxDestinationTest, DeliversToTheHostTheMxAnswerNames) {
   testing::ScriptedServer server(testing::Script{});
-  int lookups = 0;
-  MxDestination d(
-      io_.get_executor(), "gw.example.net", "sender.example", delivery_,
-      [&](const std::string& domain) {
-        ++lookups;
-        EXPECT_EQ(domain, "sender.example");
-        return MxAnswer{{"127.0.0.1"}, false, ""};
-      },
-      server.port());
+  std::atomic<int> lookups = 0;
+  auto resolver = Resolver([&](const std::string& domain) {
+    ++lookups;
+    EXPECT_EQ(domain, "sender.example");
+    return MxAnswer{{"127.0.0.1"}, false, ""};
+  });
+  MxDestination d(io_.get_executor(), "gw.example.net", "sender.example", delivery_, resolver,
+                  server.port());
   DeliveryResult r = Run(d.Deliver(Msg()));
   ASSERT_TRUE(r.reached) << r.error;
   ASSERT_EQ(r.recipients.size(), 1u);
   EXPECT_EQ(r.recipients[0].code, 250);
   EXPECT_EQ(server.messages().size(), 1u);
   Run(d.Deliver(Msg()));
-  EXPECT_EQ(lookups, 1) << "answer not cached";
+  EXPECT_EQ(lookups.load(), 1) << "answer not cached";
   d.Close();
 }
 
 TEST_F(MxDestinationTest, NullMxFailsPermanentlyWithoutConnecting) {
   MxDestination d(io_.get_executor(), "gw.example.net", "nomail.example", delivery_,
-                  [](const std::string&) {
+                  Resolver([](const std::string&) {
                     return MxAnswer{{}, true, ""};
-                  });
+                  }));
   DeliveryResult r = Run(d.Deliver(Msg()));
   ASSERT_TRUE(r.reached);
   ASSERT_EQ(r.recipients.size(), 1u);
@@ -133,9 +141,9 @@ TEST_F(MxDestinationTest, NullMxFailsPermanentlyWithoutConnecting) {
 
 TEST_F(MxDestinationTest, LookupFailureIsTemporary) {
   MxDestination d(io_.get_executor(), "gw.example.net", "flaky.example", delivery_,
-                  [](const std::string&) {
+                  Resolver([](const std::string&) {
                     return MxAnswer{{}, false, "SERVFAIL"};
-                  });
+                  }));
   DeliveryResult r = Run(d.Deliver(Msg()));
   EXPECT_FALSE(r.reached);
   EXPECT_NE(r.error.find("SERVFAIL"), std::string::npos);

@@ -67,7 +67,7 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
     << "  command_timeout: " << o.delivery_command_timeout << "\n"
     << "  max_connections_per_destination: " << o.max_connections_per_destination << "\n"
     << "  outbound_relay: " << Quote(o.outbound_relay) << "\n"
-    << "admin:\n"
+    << o.delivery_yaml << "admin:\n"
     << "  listen: 127.0.0.1:0\n"
     << "  token: integration-test-token\n"
     << o.admin_yaml << "domains:\n";

@@ -54,9 +54,10 @@ struct GatewayOptions {
   std::vector<std::pair<std::string, std::string>> tls_certificates;
   std::string tls_min_version;
   std::vector<DomainSpec> domains;
-  std::string filters_yaml;  // the whole `filters:` section (filter tests); empty: defaults
-  std::string extra_yaml;    // more top-level sections (`provisioning:`, `dns:`), appended
-  std::string admin_yaml;    // more `admin:` keys, each line indented by two spaces (`  tls:`)
+  std::string filters_yaml;   // the whole `filters:` section (filter tests); empty: defaults
+  std::string extra_yaml;     // more top-level sections (`provisioning:`, `dns:`), appended
+  std::string admin_yaml;     // more `admin:` keys, each line indented by two spaces (`  tls:`)
+  std::string delivery_yaml;  // more `delivery:` keys, likewise (`  mx_idle_timeout: 1s`)
 };
 
 // The YAML text for `opts` with the queue at `queue_path`.
