@@ -2,9 +2,11 @@
 // into a queue store, as the daemon would have queued them (group-committed batches).
 // Fails with exit status 1 and a message on stderr (store unopenable, a write failed).
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <mutex>
 #include <string>
 
 #include "queue/queue_id.h"
@@ -26,16 +28,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "queue_fill: %s\n", st.message().c_str());
     return 1;
   }
-  std::string text = "From: sender@example.net\r\nTo: user@" + domain + "\r\nSubject: queued\r\n\r\n";
+  std::string text =
+      "From: sender@example.net\r\nTo: user@" + domain + "\r\nSubject: queued\r\n\r\n";
   text.resize(std::max(size, text.size() + 2), 'x');
   text.replace(text.size() - 2, 2, "\r\n");
   auto body = std::make_shared<const std::string>(std::move(text));
   QueueIdGenerator ids;
   std::atomic<long> failed{0};
+  // Completions run on the store's writer thread: counted under a lock that outlives them.
+  std::mutex mu;
+  std::condition_variable cv;
+  long left = 0;
   for (long done = 0; done < n;) {
     long chunk = std::min(5000L, n - done);
-    std::atomic<long> left{chunk};
-    std::promise<void> all;
+    {
+      std::lock_guard lk(mu);
+      left = chunk;
+    }
     for (long i = 0; i < chunk; ++i) {
       Envelope e;
       e.id = ids.Next();
@@ -47,10 +56,12 @@ int main(int argc, char** argv) {
       e.recipients = {{"user@" + domain, domain, RcptState::kPending, ""}};
       store->Enqueue(e, body, [&](sw::Status s) {
         if (!s.ok()) ++failed;
-        if (--left == 0) all.set_value();
+        std::lock_guard lk(mu);
+        if (--left == 0) cv.notify_all();
       });
     }
-    all.get_future().wait();
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return left == 0; });
     done += chunk;
   }
   if (failed > 0) {
