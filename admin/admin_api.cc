@@ -325,8 +325,7 @@ asio::awaitable<HttpResponse> AdminApi::ActOnDomain(const control::Principal& p,
                                                     std::string action) {
   if (!SeesQueuedDomain(p, domain)) co_return ErrorResponse(404, "no such domain: " + domain);
   auto act = ActionFor(action);
-  if (!act || *act == queue::QueueAction::kDelete || *act == queue::QueueAction::kBounce)
-    co_return ErrorResponse(404, "no such domain action: " + action);
+  if (!act) co_return ErrorResponse(404, "no such domain action: " + action);
   auto cfg = config_();
   bool configured = cfg && cfg->domains.count(domain) > 0;
   bool queued = false;

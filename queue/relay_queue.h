@@ -115,8 +115,9 @@ class RelayQueue {
   QueueTotals Totals() const;
   // Acts on one message: kNotFound if unknown. Hold/release/delete are synced to disk.
   boost::asio::awaitable<Status> Act(const std::string& id, QueueAction action);
-  // Acts on every message of a domain (flush, hold, release): a range walk of the domain
-  // index in batches, each one group-committed write off the event loop; returns how many.
+  // Acts on every message with pending recipients in a domain (flush, hold, release, delete,
+  // bounce): a range walk of the domain index in batches, each one group-committed write off
+  // the event loop (bounce: one DSN per message); returns how many.
   boost::asio::awaitable<size_t> ActOnDomain(const std::string& domain, QueueAction action);
   // Reads a queued message's body (for `queue show`).
   boost::asio::awaitable<std::tuple<Status, std::shared_ptr<const std::string>>> Body(
@@ -213,6 +214,8 @@ class RelayQueue {
   void Judge(Entry& e, DomainState& d, const Sent& s, Attempt& a);
   boost::asio::awaitable<size_t> ActOnBatch(const std::string& domain, QueueAction action,
                                             std::vector<Envelope>& envs);
+  boost::asio::awaitable<size_t> RemoveBatch(const std::string& domain, QueueAction action,
+                                             std::vector<Envelope>& envs);
   boost::asio::awaitable<void> SweepSome();
 
   boost::asio::io_context& io_;

@@ -187,6 +187,8 @@ asio::awaitable<Status> RelayQueue::Act(const std::string& id, QueueAction actio
 // change), every record is patched on disk in one group-committed write.
 asio::awaitable<size_t> RelayQueue::ActOnBatch(const std::string& domain, QueueAction action,
                                                std::vector<Envelope>& envs) {
+  if (action == QueueAction::kDelete || action == QueueAction::kBounce)
+    co_return co_await RemoveBatch(domain, action, envs);
   std::vector<QueueStore::Patch> patches;
   for (auto& disk : envs) {
     if (gone_.count(disk.id)) continue;
@@ -221,6 +223,48 @@ asio::awaitable<size_t> RelayQueue::ActOnBatch(const std::string& domain, QueueA
   if (!st.ok()) {
     log::Error("domain_action_failed").kv("domain", domain).kv("reason", st.message());
     co_return 0;
+  }
+  co_return n;
+}
+
+// Delete: one unsynced group-committed removal of the batch (as a single delete). Bounce: each
+// message's DSN is queued as for a single bounce; the next batch waits for room.
+asio::awaitable<size_t> RelayQueue::RemoveBatch(const std::string& domain, QueueAction action,
+                                                std::vector<Envelope>& envs) {
+  std::vector<std::string> removed;
+  size_t n = 0;
+  for (auto& disk : envs) {
+    Entry* e = Fetch(std::move(disk));
+    if (!e || e->inflight > 0) continue;  // being delivered: as for one message, not now
+    std::string id = e->env.id;
+    ++n;
+    if (action == QueueAction::kDelete) {
+      log::Info("deleted").kv("id", id).kv("from", e->env.sender).kv("domain", domain);
+      Unschedule(e->env);
+      DropBody(*e);
+      messages_.erase(id);
+      if (reads_ > 0) gone_.insert(id);
+      removed.push_back(id);
+      continue;
+    }
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < e->env.recipients.size(); ++i)
+      if (e->env.recipients[i].state == RcptState::kPending) pending.push_back(i);
+    log::Info("bounced").kv("id", id).kv("reason", "operator bounce").kv("nrcpt", pending.size());
+    Unschedule(e->env);
+    FailRecipients(id, pending, "5.0.0", "550 5.0.0 message returned by the operator");
+  }
+  if (!removed.empty()) {
+    Status st = co_await AwaitStore(
+        [&](QueueStore::Done d) { store_.RemoveMany(std::move(removed), false, d); });
+    if (!st.ok())
+      log::Error("domain_action_failed").kv("domain", domain).kv("reason", st.message());
+    WakeStarved();
+  }
+  while (action == QueueAction::kBounce && !HasRoom() && !stopped_) {  // DSNs being queued
+    asio::steady_timer t(io_, kBulkPoll);
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   co_return n;
 }

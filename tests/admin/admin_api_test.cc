@@ -356,6 +356,21 @@ TEST_F(AdminApiTest, DomainActionsCountMessages) {
   EXPECT_EQ(Ok("POST", "/api/v1/domains/other.test/hold")["messages"].as_int64(), 1);
 }
 
+// Delete and bounce of a domain are range actions too: only that domain's messages go.
+TEST_F(AdminApiTest, DomainDeleteAndBounceRemoveOnlyThatDomainsMessages) {
+  std::string a = Accept("a@example.com", "a");
+  std::string b = Accept("b@example.com", "b");
+  std::string c = Accept("c@other.test", "c");
+  EXPECT_EQ(Ok("POST", "/api/v1/domains/example.com/delete")["messages"].as_int64(), 2);
+  EXPECT_FALSE(Find(a).has_value());
+  EXPECT_FALSE(Find(b).has_value());
+  EXPECT_TRUE(Find(c).has_value());
+  EXPECT_EQ(Ok("POST", "/api/v1/domains/other.test/bounce")["messages"].as_int64(), 1);
+  EXPECT_TRUE(RunUntil([&] { return !Find(c).has_value(); })) << "bounced message still queued";
+  EXPECT_EQ(queue_->stats().bounced, 1u);
+  EXPECT_EQ(queue_->stats().dsn_sent, 1u);
+}
+
 TEST_F(AdminApiTest, SummaryPerDomain) {
   Accept("a@example.com", "a");
   Accept("b@example.com", "b");
