@@ -192,6 +192,44 @@ TEST_F(QueueScaleTest, HoldAndReleaseOfADeepDomainKeepSmtpGreeting) {
   EXPECT_EQ(Summary("messages"), kDeep);
 }
 
+// With windows far smaller than the backlog, a recovered domain still drains everything from
+// disk in arrival order, before and after a restart (the window refills from the index).
+TEST_F(QueueScaleTest, SmallWindowsDrainTheBacklogFromDiskInArrivalOrder) {
+  uint16_t port = sink_.port();
+  sink_.Stop();
+  GatewayOptions o = Options(port);
+  o.probe_interval = "1s";
+  o.retry_interval = "1h";  // only the probe brings the messages back
+  o.max_connections_per_destination = 1;
+  o.queue_yaml = "  active_limit: 10\n  active_window_per_domain: 7\n";
+  ASSERT_TRUE(StartGateway(o));
+  constexpr int kCount = 120;
+  for (int i = 0; i < kCount; ++i) {
+    char marker[32];
+    std::snprintf(marker, sizeof marker, "window-%04d", i);
+    Envelope env;
+    env.from = "alice@example.net";
+    env.to = {"bob@example.com"};
+    SendOk(env,
+           "From: alice@example.net\r\nSubject: w\r\n\r\nbody " + std::string(marker) + "\r\n");
+    if (HasFailure()) return;
+    if (i == kCount / 2) {  // half of them from before a restart
+      ASSERT_TRUE(gw_->Sigterm(20s));
+      ASSERT_TRUE(gw_->Start());
+    }
+  }
+  EXPECT_GE(gw_->CountInAllLogs("event=domain_down\\b.*domain=example\\.com"), 1u);
+  ASSERT_TRUE(sink_.Start(port));
+  ASSERT_TRUE(sink_.WaitForCount(kCount, 60s)) << "got " << sink_.count();
+  auto msgs = sink_.Messages();
+  ASSERT_EQ(msgs.size(), static_cast<size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) {
+    char marker[32];
+    std::snprintf(marker, sizeof marker, "body window-%04d", i);
+    EXPECT_NE(msgs[i].data.find(marker), std::string::npos) << "position " << i << " out of order";
+  }
+}
+
 // A queue written by the previous version (envelopes and bodies only: no indexes, no counters,
 // no format key) is migrated once at startup and its mail delivered.
 TEST_F(QueueScaleTest, QueueOfThePreviousFormatIsMigratedAndDelivered) {
