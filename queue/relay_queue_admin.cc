@@ -147,6 +147,8 @@ asio::awaitable<Status> RelayQueue::Act(const std::string& id, QueueAction actio
       Envelope copy = e.env;
       st = co_await AwaitStore([&](QueueStore::Done d) { store_.Update(copy, true, d); });
       log::Info("released").kv("id", id);
+      // Back into the windows (it may have left memory during the write: read it again).
+      if (!messages_.count(id) && !co_await FetchById(id)) co_return st;
       ScheduleAllPending(id, 0);
       break;
     }

@@ -60,19 +60,23 @@ asio::awaitable<void> RelayQueue::DeliverOne(std::string id, std::string domain)
   // Re-find everything: the maps may have changed while we waited.
   DomainState* d = Domain(domain);
   auto it = messages_.find(id);
-  if (d) {
-    --d->active;
-    d->inflight.erase(id);
+  if (it == messages_.end() || !d) {
+    if (d) {
+      --d->active;
+      d->inflight.erase(id);
+    }
+    co_return;
   }
-  if (it == messages_.end() || !d) co_return;
   Entry& e = it->second;
-  --e.inflight;
   Attempt a;
   a.id = id;
   a.domain = domain;
   a.now = NowMs();
   a.transient = !s.body;
-  Judge(e, *d, s, a);
+  Judge(e, *d, s, a);  // still in flight here: a domain marked down cannot evict it
+  --d->active;
+  d->inflight.erase(id);
+  --e.inflight;
   AfterAttempt(a);  // may evict the entry
   d = Domain(domain);
   if (!d) co_return;
