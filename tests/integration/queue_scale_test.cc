@@ -230,6 +230,42 @@ TEST_F(QueueScaleTest, SmallWindowsDrainTheBacklogFromDiskInArrivalOrder) {
   }
 }
 
+// A message for two domains, one down: it leaves memory after its delivery to the one that
+// answers, and the other domain's window reads it back from disk once its server returns.
+TEST_F(QueueScaleTest, MessageForAnUpAndADownDomainReachesBoth) {
+  TestSmtpServer later;
+  ASSERT_TRUE(later.Start(0));
+  uint16_t later_port = later.port();
+  later.Stop();
+  GatewayOptions o = Options(sink_.port());
+  o.probe_interval = "1s";
+  o.domains.push_back(
+      {"other.test", {"[127.0.0.1]:" + std::to_string(later_port)}, {}, "opportunistic"});
+  o.queue_yaml = "  active_limit: 4\n  active_window_per_domain: 2\n";
+  ASSERT_TRUE(StartGateway(o));
+  for (int i = 0; i < 6; ++i) {
+    Envelope env;
+    env.from = "alice@example.net";
+    env.to = {"bob@example.com", "carol@other.test"};
+    SendOk(env,
+           "From: alice@example.net\r\nSubject: two\r\n\r\nbody two-" + std::to_string(i) + "\r\n");
+  }
+  ASSERT_TRUE(sink_.WaitForCount(6, 20s)) << "example.com got " << sink_.count();
+  EXPECT_TRUE(gw_->log().WaitFor("event=domain_down\\b.*domain=other\\.test", 10s));
+  ASSERT_TRUE(later.Start(later_port));
+  ASSERT_TRUE(later.WaitForCount(6, 30s)) << "other.test got " << later.count();
+  // Both done: nothing is left queued.
+  EXPECT_TRUE(gw_->log().WaitForCount(DeliveredRe(), 12, 10s));
+  for (int n = 0; n < 100 && !HasFailure(); ++n) {
+    json::object doc = Ok("GET", "/api/v1/queue/summary");
+    if (doc["total"].as_object().at("messages").as_int64() == 0) break;
+    std::this_thread::sleep_for(50ms);  // the removals are written after the last 250
+  }
+  json::object doc = Ok("GET", "/api/v1/queue/summary");
+  EXPECT_EQ(doc["total"].as_object().at("messages").as_int64(), 0);
+  later.Stop();
+}
+
 // A queue written by the previous version (envelopes and bodies only: no indexes, no counters,
 // no format key) is migrated once at startup and its mail delivered.
 TEST_F(QueueScaleTest, QueueOfThePreviousFormatIsMigratedAndDelivered) {
