@@ -33,7 +33,10 @@ RelayQueue::RelayQueue(asio::io_context& io, QueueStore& store,
       wake_(io),
       sweep_(io) {}
 
-RelayQueue::~RelayQueue() { Stop(); }
+RelayQueue::~RelayQueue() {
+  Stop();
+  *alive_ = false;
+}
 
 void RelayQueue::Stop() {
   if (stopped_) return;

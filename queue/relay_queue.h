@@ -192,10 +192,14 @@ class RelayQueue {
   void TakeIntoWindow(DomainState& d, Envelope&& env, int64_t now);
   // Store reads are counted: while one runs, entries are not evicted (its copy could be
   // older) and finished IDs are remembered (its copy would bring them back).
+  // A coroutine frame may outlive the queue (destroyed with the io_context at exit).
   struct ReadScope {
-    explicit ReadScope(RelayQueue* q) : q(q) { ++q->reads_; }
-    ~ReadScope() { q->EndRead(); }
+    explicit ReadScope(RelayQueue* q) : q(q), alive(q->alive_) { ++q->reads_; }
+    ~ReadScope() {
+      if (*alive) q->EndRead();
+    }
     RelayQueue* q;
+    std::shared_ptr<bool> alive;
   };
   void EndRead();
   Entry* Fetch(Envelope&& env);  // memory wins; else loads (unless removed during the read)
@@ -232,6 +236,7 @@ class RelayQueue {
   std::vector<std::string> evict_later_;    // evictions put off until no read runs
   std::deque<std::string> starved_;         // domains waiting for room in the active set
   std::string sweep_cursor_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer sweep_;
   int64_t wake_at_ = 0;
