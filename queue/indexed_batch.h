@@ -1,5 +1,4 @@
-// Owns one group commit's WriteBatch with the queue indexes kept in step: every envelope
-// write also writes its by_domain keys and the counters' cells, in the same atomic batch.
+// Owns one group commit's WriteBatch with the queue indexes and counters kept in step.
 // Fails never itself; a record it cannot read is treated as absent (nothing to unindex).
 #pragma once
 

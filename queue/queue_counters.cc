@@ -1,4 +1,4 @@
-// Owns the queue's per-domain counters and the on-disk index keys (see queue_counters.h).
+// Owns the per-domain queue counters and the on-disk index keys (see queue_counters.h).
 // Cannot fail; malformed stored values are reported by DecodeCell returning false.
 #include "queue/queue_counters.h"
 

@@ -1,5 +1,5 @@
-// Owns the queue's per-domain counters (messages, bytes, held, arrival histogram) and the keys
-// of the on-disk indexes. Plain data and arithmetic; cannot fail (decoding returns false).
+// Owns the per-domain queue counters (messages, bytes, held, arrival histogram), index keys.
+// Cannot fail: plain data and arithmetic; DecodeCell returns false on a malformed value.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,5 @@
-// Owns the queue's on-disk format migration: a queue written without indexes (format 1) gets
-// its by_domain keys and counters built from its envelopes once, at the first Open. Fails by
-// Status (the store then does not open; nothing is half-migrated: the format key comes last).
+// Owns the on-disk format migration: format 1 (no indexes) gets them built once at Open.
+// Fails by Status (the store does not open; the format key is written last, never half-done).
 #include <rocksdb/db.h>
 
 #include "common/log.h"

@@ -1,6 +1,5 @@
-// Owns the relay queue's scheduling: a bounded active set of envelopes in memory (per-domain
-// windows streamed from the store's domain index in arrival order), retry timers, domain
-// up/down with probes. Fails soft: errors defer, never drop, mail.
+// Owns the relay queue's scheduling: bounded in-memory windows over the on-disk queue.
+// Fails soft: errors defer, never drop, mail.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

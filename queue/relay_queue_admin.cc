@@ -1,5 +1,4 @@
-// Owns the relay queue's operator side: listing (by key from the store), summaries (from the
-// counters) and actions of the admin API, domain actions as batched range operations.
+// Owns the relay queue's operator side: key-paged listing, summaries, actions, range actions.
 // Fails by Status: unknown ID -> kNotFound, message being delivered -> kUnavailable (409).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

@@ -1,6 +1,5 @@
-// Owns the relay queue's active set: startup from the counters, per-domain windows streamed
-// from the store's domain index in arrival order, eviction, and the expiry sweep over the
-// queue's oldest records. Fails soft: a failed read is retried, mail stays on disk.
+// Owns the relay queue's active set: constant-time startup, per-domain windows, the sweep.
+// Fails soft: a failed read is retried, mail stays on disk.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>

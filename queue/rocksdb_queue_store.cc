@@ -1,6 +1,5 @@
-// Owns the RocksDB implementation of QueueStore: group-committed synced writes (indexes and
-// counters in the same batches) on one writer thread, reads on a reader thread. Fails by
-// Status (disk full -> kNoSpace).
+// Owns the RocksDB QueueStore: group-committed writes with their indexes, reads off-loop.
+// Fails by Status (disk full -> kNoSpace).
 #include "queue/rocksdb_queue_store.h"
 
 #include <rocksdb/db.h>

@@ -1,8 +1,5 @@
-// The relay queue at outage scale through the real daemon (issue 14): a queue of 200,000
-// messages written straight into the store restarts reading no envelope and with about an empty
-// queue's memory; a domain of 200,000 holds and releases while new SMTP sessions keep getting
-// their greeting; a queue of the previous on-disk format is migrated and delivered.
-// Fails with the daemon's logs. Timing goals live in bench/queue-scale, not here.
+// Owns the issue 14 scale tests: 200,000 queued (restart memory, range actions), migration.
+// Fails with the daemon's logs; timing goals live in bench/queue-scale, not here.
 #include <rocksdb/db.h>
 
 #include <atomic>

@@ -2,8 +2,6 @@
 // group commit (fsyncs counted under RocksDB), removal, quarantine of unreadable records.
 #include "queue/rocksdb_queue_store.h"
 
-#include "queue/record_codec.h"
-
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
@@ -13,6 +11,8 @@
 #include <filesystem>
 #include <future>
 #include <random>
+
+#include "queue/record_codec.h"
 
 namespace sw::queue {
 namespace {
@@ -215,9 +215,10 @@ struct Page {
 Page ReadDomainSync(QueueStore& s, const std::string& domain, const std::string& after,
                     size_t limit) {
   std::promise<Page> p;
-  s.ReadDomain(domain, after, limit, [&](Status st, std::vector<Envelope> e, std::string l, bool x) {
-    p.set_value({st, std::move(e), std::move(l), x});
-  });
+  s.ReadDomain(domain, after, limit,
+               [&](Status st, std::vector<Envelope> e, std::string l, bool x) {
+                 p.set_value({st, std::move(e), std::move(l), x});
+               });
   return p.get_future().get();
 }
 
