@@ -283,7 +283,7 @@ asio::awaitable<size_t> RelayQueue::ActOnDomain(const std::string& domain, Queue
     d = Domain(domain);
   }
   d->bulk = true;
-  size_t n = 0;
+  size_t n = 0, batches = 0;  // batches: group-committed writes (at most one per read)
   std::string after;
   int64_t started = NowMs();
   for (bool end = false; !end && !stopped_;) {
@@ -296,6 +296,7 @@ asio::awaitable<size_t> RelayQueue::ActOnDomain(const std::string& domain, Queue
       break;
     }
     n += co_await ActOnBatch(domain, action, page.envs);
+    ++batches;
     after = page.last;
     end = page.end || page.envs.empty();
   }
@@ -309,6 +310,7 @@ asio::awaitable<size_t> RelayQueue::ActOnDomain(const std::string& domain, Queue
       .kv("domain", domain)
       .kv("action", ActionName(action))
       .kv("messages", n)
+      .kv("batches", batches)
       .kv("ms", NowMs() - started);
   Dispatch(*d);
   co_return n;

@@ -183,10 +183,16 @@ TEST_F(QueueScaleTest, HoldAndReleaseOfADeepDomainKeepSmtpGreeting) {
   EXPECT_GT(GreetingsDuring("hold", &n), 0) << "no session was greeted while the hold ran";
   EXPECT_EQ(n, kDeep);
   EXPECT_EQ(Summary("held"), kDeep);
+  // A range action: batches of 2,000, one group-committed write each (not one per message).
+  EXPECT_TRUE(gw_->log().WaitFor(
+      "event=domain_action domain=example\\.com action=held messages=200000 batches=10[01] ", 5s));
   EXPECT_GT(GreetingsDuring("release", &n), 0) << "no session was greeted while the release ran";
   EXPECT_EQ(n, kDeep);
   EXPECT_EQ(Summary("held"), 0);
   EXPECT_EQ(Summary("messages"), kDeep);
+  EXPECT_TRUE(gw_->log().WaitFor(
+      "event=domain_action domain=example\\.com action=released messages=200000 batches=10[01] ",
+      5s));
 }
 
 // With windows far smaller than the backlog, a recovered domain still drains everything from
