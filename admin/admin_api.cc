@@ -176,7 +176,7 @@ asio::awaitable<HttpResponse> AdminApi::Dispatch(const control::Principal& p,
       co_return resp;
     }
     case Endpoint::kQueueList:
-      co_return List(p, r);
+      co_return co_await List(p, r);
     case Endpoint::kQueueSummary:
       co_return Summary(p);
     case Endpoint::kMessage:
@@ -230,20 +230,20 @@ bool AdminApi::SeesMessage(const control::Principal& p, const queue::Envelope& e
   return false;
 }
 
-HttpResponse AdminApi::List(const control::Principal& p, const Route& r) {
+asio::awaitable<HttpResponse> AdminApi::List(const control::Principal& p, const Route& r) {
   size_t limit = kDefaultListLimit;
   if (auto it = r.query.find("limit"); it != r.query.end()) {
     const std::string& s = it->second;
     uint64_t v = 0;
     auto res = std::from_chars(s.data(), s.data() + s.size(), v);
     if (s.empty() || res.ec != std::errc() || res.ptr != s.data() + s.size() || v == 0)
-      return ErrorResponse(400, "limit must be a positive integer");
+      co_return ErrorResponse(400, "limit must be a positive integer");
     limit = v > kMaxListLimit ? kMaxListLimit : static_cast<size_t>(v);
   }
   std::string after;
   if (auto it = r.query.find("after"); it != r.query.end() && !it->second.empty()) {
     after = it->second;
-    if (!NormalizeId(&after)) return ErrorResponse(400, "after must be a queue ID");
+    if (!NormalizeId(&after)) co_return ErrorResponse(400, "after must be a queue ID");
   }
   std::string domain;
   if (auto it = r.query.find("domain"); it != r.query.end()) {
@@ -252,12 +252,13 @@ HttpResponse AdminApi::List(const control::Principal& p, const Route& r) {
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   if (!domain.empty() && !SeesQueuedDomain(p, domain))
-    return ErrorResponse(404, "no such domain: " + domain);
+    co_return ErrorResponse(404, "no such domain: " + domain);
   // One more than the page tells whether there is a next page. A tenant's page is filtered
   // from the queue's pages (in ID order), so `next` stays a valid cursor.
   std::vector<queue::Envelope> envs;
   for (std::string cursor = after; envs.size() <= limit;) {
-    auto page = queue_.List(domain, limit + 1, cursor);
+    // Read by key from the store (the domain index when filtered), never by offset.
+    auto page = co_await queue_.List(domain, limit + 1, cursor);
     for (auto& env : page)
       if (envs.size() <= limit && SeesMessage(p, env)) envs.push_back(std::move(env));
     if (page.size() < limit + 1) break;
@@ -268,7 +269,7 @@ HttpResponse AdminApi::List(const control::Principal& p, const Route& r) {
   json::array messages;
   for (const auto& env : envs) messages.push_back(MessageJson(env, false));
   json::value next = more && !envs.empty() ? json::value(envs.back().id) : json::value(nullptr);
-  return Json(200, json::object{{"messages", std::move(messages)}, {"next", std::move(next)}});
+  co_return Json(200, json::object{{"messages", std::move(messages)}, {"next", std::move(next)}});
 }
 
 HttpResponse AdminApi::Summary(const control::Principal& p) {
@@ -283,9 +284,9 @@ HttpResponse AdminApi::Summary(const control::Principal& p) {
 
 asio::awaitable<HttpResponse> AdminApi::Show(const control::Principal& p, std::string id) {
   if (!NormalizeId(&id)) co_return ErrorResponse(400, "malformed queue ID (16 hex digits)");
-  const queue::Envelope* found = queue_.Find(id);
+  std::optional<queue::Envelope> found = co_await queue_.Find(id);
   if (!found || !SeesMessage(p, *found)) co_return ErrorResponse(404, "no such message: " + id);
-  queue::Envelope env = *found;  // the entry may go while the body is read
+  queue::Envelope env = std::move(*found);
   auto [st, body] = co_await queue_.Body(id);
   json::array headers;
   if (st.ok() && body) {
@@ -300,7 +301,7 @@ asio::awaitable<HttpResponse> AdminApi::Show(const control::Principal& p, std::s
 asio::awaitable<HttpResponse> AdminApi::ActOnMessage(const control::Principal& p, std::string id,
                                                      std::string action) {
   if (!NormalizeId(&id)) co_return ErrorResponse(400, "malformed queue ID (16 hex digits)");
-  if (const queue::Envelope* env = queue_.Find(id); !env || !SeesMessage(p, *env))
+  if (auto env = co_await queue_.Find(id); !env || !SeesMessage(p, *env))
     co_return ErrorResponse(404, "no such message: " + id);
   auto act = ActionFor(action);
   if (!act) co_return ErrorResponse(404, "no such action: " + action);
@@ -324,8 +325,7 @@ asio::awaitable<HttpResponse> AdminApi::ActOnDomain(const control::Principal& p,
                                                     std::string action) {
   if (!SeesQueuedDomain(p, domain)) co_return ErrorResponse(404, "no such domain: " + domain);
   auto act = ActionFor(action);
-  if (!act || *act == queue::QueueAction::kDelete || *act == queue::QueueAction::kBounce)
-    co_return ErrorResponse(404, "no such domain action: " + action);
+  if (!act) co_return ErrorResponse(404, "no such domain action: " + action);
   auto cfg = config_();
   bool configured = cfg && cfg->domains.count(domain) > 0;
   bool queued = false;

@@ -57,7 +57,7 @@ class AdminApi {
   // Whether `p` may see a queued message: a recipient domain in its subtree.
   bool SeesMessage(const control::Principal& p, const queue::Envelope& env) const;
   bool SeesQueuedDomain(const control::Principal& p, const std::string& domain) const;
-  HttpResponse List(const control::Principal& p, const Route& r);
+  boost::asio::awaitable<HttpResponse> List(const control::Principal& p, const Route& r);
   HttpResponse Summary(const control::Principal& p);
   boost::asio::awaitable<HttpResponse> Show(const control::Principal& p, std::string id);
   boost::asio::awaitable<HttpResponse> ActOnMessage(const control::Principal& p, std::string id,

@@ -298,24 +298,34 @@ class Cli {
     return kOk;
   }
 
+  // One range action of the daemon on a domain's queue (POST /api/v1/domains/D/ACTION).
+  bool ActOnDomain(const std::string& domain, const std::string& action) {
+    json::value doc;
+    if (!Call("POST", "/api/v1/domains/" + UrlEncode(domain) + "/" + action, &doc)) {
+      err_ << domain << ": " << action << ": " << last_error_ << "\n";
+      return false;
+    }
+    out_ << domain << ": " << action << ": " << Int(doc.as_object(), "messages") << " messages\n";
+    return true;
+  }
+
   int Act(const Options& o) {
     const std::string& action = o.command;
-    bool domain_endpoint = action == "flush" || action == "hold" || action == "release";
-    if (o.has_domain && domain_endpoint) {
+    if (o.has_domain) return ActOnDomain(o.domain, action) ? kOk : kFailed;
+    if (o.all) {  // every domain with queued mail, each one range action
       json::value doc;
-      if (!Call("POST", "/api/v1/domains/" + UrlEncode(o.domain) + "/" + action, &doc))
-        return kFailed;
-      out_ << o.domain << ": " << action << ": " << Int(doc.as_object(), "messages")
-           << " messages\n";
-      return kOk;
+      if (!Call("GET", "/api/v1/queue/summary", &doc)) return kFailed;
+      int failed = 0, domains = 0;
+      if (auto* ds = doc.as_object().if_contains("domains"); ds && ds->is_array())
+        for (const auto& d : ds->as_array())
+          if (d.is_object() && Int(d.as_object(), "messages") > 0) {
+            ++domains;
+            if (!ActOnDomain(Str(d.as_object(), "domain"), action)) ++failed;
+          }
+      if (domains == 0) out_ << "no queued messages\n";
+      return failed ? kFailed : kOk;
     }
     std::vector<std::string> ids = o.ids;
-    if (o.has_domain || o.all) {
-      json::array messages;
-      if (!ListAll(o.has_domain ? o.domain : "", &messages)) return kFailed;
-      for (const auto& m : messages)
-        if (m.is_object()) ids.push_back(Str(m.as_object(), "id"));
-    }
     int failed = 0;
     for (const auto& id : ids) {
       bool ok = action == "delete"
@@ -329,7 +339,6 @@ class Cli {
         err_ << id << ": " << action << ": " << last_error_ << "\n";
       }
     }
-    if ((o.has_domain || o.all) && ids.empty()) out_ << "no queued messages\n";
     return failed ? kFailed : kOk;
   }
 

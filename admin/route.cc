@@ -25,7 +25,9 @@ bool IsMessageAction(const std::string& a) {
   return a == "flush" || a == "hold" || a == "release" || a == "bounce";
 }
 
-bool IsDomainAction(const std::string& a) { return a == "flush" || a == "hold" || a == "release"; }
+bool IsDomainAction(const std::string& a) {
+  return a == "flush" || a == "hold" || a == "release" || a == "delete" || a == "bounce";
+}
 
 std::string DomainName(std::string s) {
   s = Lower(std::move(s));

@@ -75,6 +75,10 @@ struct QueueConfig {
   Duration retry_interval = std::chrono::minutes(5);
   Duration max_age = std::chrono::hours(24 * 30);
   std::optional<Duration> delay_warning;  // off when empty
+  // Extension (issue 14): queued envelopes kept in memory, overall and per domain (like
+  // Postfix's qmgr_message_active_limit); the rest stays on disk and streams in arrival order.
+  uint32_t active_limit = 20000;
+  uint32_t active_window_per_domain = 1000;
 };
 
 struct DeliveryConfig {

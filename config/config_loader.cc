@@ -252,25 +252,32 @@ class Loader : private YamlReader {
   }
 
   void LoadQueue(const Entry& section, QueueConfig& queue) {
-    ForEach(section, {"path", "retry_interval", "max_age", "delay_warning"}, [&](const Entry& e) {
-      if (e.key == "path") {
-        ReadString(e, queue.path, false);
-      } else if (e.key == "retry_interval") {
-        ReadDuration(e, queue.retry_interval, false);
-      } else if (e.key == "max_age") {
-        ReadDuration(e, queue.max_age, false);
-      } else if (e.key == "delay_warning") {
-        std::string word = e.value.IsScalar() ? Lower(e.value.Scalar()) : "";
-        if (e.value.IsNull() || word == "off" || word == "false" || word == "no") {
-          queue.delay_warning.reset();
-          return;
-        }
-        Duration value{};
-        size_t before = ProblemCount();
-        ReadDuration(e, value, false);
-        if (ProblemCount() == before) queue.delay_warning = value;
-      }
-    });
+    ForEach(section,
+            {"path", "retry_interval", "max_age", "delay_warning", "active_limit",
+             "active_window_per_domain"},
+            [&](const Entry& e) {
+              if (e.key == "active_limit") {
+                ReadUint32(e, queue.active_limit, 1);
+              } else if (e.key == "active_window_per_domain") {
+                ReadUint32(e, queue.active_window_per_domain, 1);
+              } else if (e.key == "path") {
+                ReadString(e, queue.path, false);
+              } else if (e.key == "retry_interval") {
+                ReadDuration(e, queue.retry_interval, false);
+              } else if (e.key == "max_age") {
+                ReadDuration(e, queue.max_age, false);
+              } else if (e.key == "delay_warning") {
+                std::string word = e.value.IsScalar() ? Lower(e.value.Scalar()) : "";
+                if (e.value.IsNull() || word == "off" || word == "false" || word == "no") {
+                  queue.delay_warning.reset();
+                  return;
+                }
+                Duration value{};
+                size_t before = ProblemCount();
+                ReadDuration(e, value, false);
+                if (ProblemCount() == before) queue.delay_warning = value;
+              }
+            });
   }
 
   void LoadDelivery(const Entry& section, DeliveryConfig& delivery) {

@@ -1,13 +1,15 @@
-// Owns the relay queue's scheduling: accepted messages, per-domain ordered ready sets,
-// retry timers, domain up/down with probes. Fails soft: errors defer, never drop, mail.
+// Owns the relay queue's scheduling: bounded in-memory windows over the on-disk queue.
+// Fails soft: errors defer, never drop, mail.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -20,6 +22,7 @@
 #include "queue/queue_id.h"
 #include "queue/queue_observer.h"
 #include "queue/queue_store.h"
+#include "queue/store_await.h"
 #include "routing/destination.h"
 
 namespace sw::queue {
@@ -65,7 +68,8 @@ class RelayQueue {
              std::shared_ptr<const config::Config> config, DestinationFactory factory);
   ~RelayQueue();
 
-  // Startup: reads every envelope (not bodies) and schedules pending work.
+  // Startup in constant time: reads the persisted counters and domain states, never the
+  // envelopes; each domain's window then streams from disk in the background.
   Status Load();
 
   // Makes `env` durable (sync) and schedules its first delivery. The body is kept in memory
@@ -83,7 +87,10 @@ class RelayQueue {
   // Set before Load (which reports domains still down from the last run); may be null.
   void SetObserver(QueueObserver* observer) { observer_ = observer; }
 
-  size_t size() const { return messages_.size(); }
+  // Messages queued (from the store's counters; each once however many domains it waits for).
+  size_t size() const;
+  // Envelopes in memory now (bounded by queue.active_limit plus deliveries in flight).
+  size_t active() const { return messages_.size(); }
   // True while deliveries to `domain` fail and it is probed (recipient callouts then skip it).
   bool DomainDown(const std::string& domain) const {
     auto it = domains_.find(domain);
@@ -96,16 +103,20 @@ class RelayQueue {
 
   // --- Admin API (same io_context thread). Listing never reads bodies.
   // Messages in ID (arrival) order after `after` (exclusive, "" from the start), at most
-  // `limit`, only those with a recipient in `domain` when it is not empty.
-  std::vector<Envelope> List(const std::string& domain, size_t limit,
-                             const std::string& after) const;
-  const Envelope* Find(const std::string& id) const;
+  // `limit`, only those with a pending recipient in `domain` when it is not empty: read from
+  // the store by key (the domain index), off the event loop.
+  boost::asio::awaitable<std::vector<Envelope>> List(std::string domain, size_t limit,
+                                                     std::string after);
+  boost::asio::awaitable<std::optional<Envelope>> Find(std::string id);
+  // O(domains): from the counters the store keeps with every write (ages approximate to
+  // kCountBucketMs, see queue_counters.h).
   std::vector<DomainSummary> Summary() const;
-  // One pass over the queued envelopes (no bodies, no store reads).
   QueueTotals Totals() const;
   // Acts on one message: kNotFound if unknown. Hold/release/delete are synced to disk.
   boost::asio::awaitable<Status> Act(const std::string& id, QueueAction action);
-  // Acts on every message of a domain (flush, hold, release); returns how many.
+  // Acts on every message with pending recipients in a domain (flush, hold, release, delete,
+  // bounce): a range walk of the domain index in batches, each one group-committed write off
+  // the event loop (bounce: one DSN per message); returns how many.
   boost::asio::awaitable<size_t> ActOnDomain(const std::string& domain, QueueAction action);
   // Reads a queued message's body (for `queue show`).
   boost::asio::awaitable<std::tuple<Status, std::shared_ptr<const std::string>>> Body(
@@ -122,6 +133,12 @@ class RelayQueue {
     std::shared_ptr<routing::Destination> dest;
     std::set<std::string> ready;     // IDs eligible now, ordered = arrival order
     std::set<std::string> inflight;  // IDs being delivered to this domain now
+    std::string cursor;              // last ID taken from the domain index into the window
+    bool on_disk = false;            // pending messages after `cursor` are not loaded yet
+    bool refilling = false;          // a window read is running
+    bool appended = false;           // a message was left on disk during that read
+    bool bulk = false;               // an operator's range action runs: no refills
+    uint64_t window_gen = 0;         // bumped when the window restarts: older reads are void
     bool up = true;
     uint64_t probe_gen = 0;  // bumped on every up/down change; stale probe loops exit
     bool external = false;   // not a customer domain: DSNs via outbound_relay
@@ -171,6 +188,43 @@ class RelayQueue {
   Backlog BacklogOf(const DomainState& d) const;
   void CacheBody(Entry& e, std::shared_ptr<const std::string> body);
   void DropBody(Entry& e);
+  // --- The active window (relay_queue_window.cc).
+  uint32_t WindowSize() const;
+  bool HasRoom() const;
+  void Refill(DomainState& d);
+  boost::asio::awaitable<void> RefillLoop(std::string domain);
+  void TakeIntoWindow(DomainState& d, Envelope&& env, int64_t now);
+  // Store reads are counted: while one runs, entries are not evicted (its copy could be
+  // older) and finished IDs are remembered (its copy would bring them back).
+  // A coroutine frame may outlive the queue (destroyed with the io_context at exit).
+  struct ReadScope {
+    explicit ReadScope(RelayQueue* q) : q(q), alive(q->alive_) { ++q->reads_; }
+    ~ReadScope() {
+      if (*alive) q->EndRead();
+    }
+    RelayQueue* q;
+    std::shared_ptr<bool> alive;
+  };
+  void EndRead();
+  Entry* Fetch(Envelope&& env);  // memory wins; else loads (unless removed during the read)
+  boost::asio::awaitable<Entry*> FetchById(const std::string& id);
+  void MaybeEvict(const std::string& id);
+  void DropWindow(DomainState& d);
+  void WakeStarved();
+  // One attempt's send (DeliverOne's first half) and judgement of the result.
+  struct Sent {
+    std::shared_ptr<const std::string> body;
+    std::vector<size_t> index;
+    routing::OutboundMessage msg;
+    routing::DeliveryResult res;
+  };
+  boost::asio::awaitable<void> Send(const std::string& id, const std::string& domain, Sent* out);
+  void Judge(Entry& e, DomainState& d, const Sent& s, Attempt& a);
+  boost::asio::awaitable<size_t> ActOnBatch(const std::string& domain, QueueAction action,
+                                            std::vector<Envelope>& envs);
+  boost::asio::awaitable<size_t> RemoveBatch(const std::string& domain, QueueAction action,
+                                             std::vector<Envelope>& envs);
+  boost::asio::awaitable<void> SweepSome();
 
   boost::asio::io_context& io_;
   QueueStore& store_;
@@ -180,6 +234,13 @@ class RelayQueue {
   std::map<std::string, Entry> messages_;  // ordered by ID = arrival
   std::map<std::string, DomainState> domains_;
   std::multimap<int64_t, std::pair<std::string, std::string>> waiting_;  // due -> (id, dom)
+  std::multiset<std::string> waiting_ids_;  // IDs with entries in waiting_ (kept in memory)
+  int reads_ = 0;                           // store reads running
+  std::set<std::string> gone_;              // finished while reads ran: a read's copy is stale
+  std::vector<std::string> evict_later_;    // evictions put off until no read runs
+  std::deque<std::string> starved_;         // domains waiting for room in the active set
+  std::string sweep_cursor_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once destroyed
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer sweep_;
   boost::asio::steady_timer evict_;

@@ -32,8 +32,8 @@ void RelayQueue::EvictIdle() {
   const int64_t timeout = config_->delivery.mx_idle_timeout.count();
   std::vector<std::string> idle;
   for (const auto& [name, d] : domains_)
-    if (d.external && d.ready.empty() && d.inflight.empty() && d.active == 0 &&
-        now - d.idle_since_ms >= timeout)
+    if (d.external && d.ready.empty() && d.inflight.empty() && d.active == 0 && !d.on_disk &&
+        !d.refilling && !d.bulk && now - d.idle_since_ms >= timeout)
       idle.push_back(name);
   for (const auto& name : idle) {
     auto it = domains_.find(name);

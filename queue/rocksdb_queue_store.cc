@@ -1,5 +1,5 @@
-// Owns the RocksDB implementation of QueueStore: group-committed synced writes on one
-// writer thread, body reads on a reader thread. Fails by Status (disk full -> kNoSpace).
+// Owns the RocksDB QueueStore: group-committed writes with their indexes, reads off-loop.
+// Fails by Status (disk full -> kNoSpace).
 #include "queue/rocksdb_queue_store.h"
 
 #include <rocksdb/db.h>
@@ -18,24 +18,42 @@ namespace sw::queue {
 
 // One caller's write: applied to the shared batch by the writer thread.
 struct RocksDbQueueStore::WriteOp {
+  enum class Kind { kRaw, kEnvelope, kErase, kPatch };
   struct Item {
-    rocksdb::ColumnFamilyHandle* cf;
-    std::string key;
-    std::string value;                         // small values (envelopes)
-    std::shared_ptr<const std::string> large;  // bodies, not copied until the batch
-    bool erase = false;
+    Kind kind = Kind::kRaw;
+    rocksdb::ColumnFamilyHandle* cf = nullptr;  // kRaw
+    std::string key;                            // kRaw: key; kErase / kPatch: ID
+    std::string value;                          // kRaw: small values
+    std::shared_ptr<const std::string> large;   // bodies, not copied until the batch
+    bool erase = false;                         // kRaw
+    Envelope env;                               // kEnvelope
+    bool fresh = false;                         // kEnvelope: a new message
+    Patch patch;                                // kPatch
   };
   std::vector<Item> items;
   bool sync = false;
   Done done;
-  void ApplyTo(rocksdb::WriteBatch& b) const {
+  void ApplyTo(IndexedBatch& b) const {
     for (const auto& it : items) {
-      if (it.erase)
-        b.Delete(it.cf, it.key);
-      else if (it.large)
-        b.Put(it.cf, it.key, rocksdb::Slice(it.large->data(), it.large->size()));
-      else
-        b.Put(it.cf, it.key, it.value);
+      switch (it.kind) {
+        case Kind::kRaw:
+          if (it.erase)
+            b.raw().Delete(it.cf, it.key);
+          else if (it.large)
+            b.raw().Put(it.cf, it.key, rocksdb::Slice(it.large->data(), it.large->size()));
+          else
+            b.raw().Put(it.cf, it.key, it.value);
+          break;
+        case Kind::kEnvelope:
+          b.PutEnvelope(it.env, it.fresh);
+          break;
+        case Kind::kErase:
+          b.EraseEnvelope(it.key);
+          break;
+        case Kind::kPatch:
+          b.Patch(it.patch.id, it.patch.held, it.patch.clear_next_attempt);
+          break;
+      }
     }
   }
 };
@@ -75,6 +93,8 @@ std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& pa
       {rocksdb::kDefaultColumnFamilyName, small},
       {"envelopes", small},
       {"bodies", big},
+      {"by_domain", small},
+      {"counts", small},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -88,6 +108,16 @@ std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& pa
   store->meta_ = handles[0];
   store->envelopes_ = handles[1];
   store->bodies_ = handles[2];
+  store->by_domain_ = handles[3];
+  store->counts_ = handles[4];
+  store->cols_ = {store->meta_, store->envelopes_, store->bodies_, store->by_domain_,
+                  store->counts_};
+  Status mst = store->Migrate();
+  if (mst.ok()) mst = store->LoadCounts();
+  if (!mst.ok()) {
+    *error = mst;
+    return nullptr;
+  }
   store->writer_ = std::thread([p = store.get()] { p->WriterLoop(); });
   store->reader_ = std::thread([p = store.get()] { p->ReaderLoop(); });
   return store;
@@ -108,9 +138,15 @@ RocksDbQueueStore::~RocksDbQueueStore() {
   if (reader_.joinable()) reader_.join();
   if (db_) {
     db_->FlushWAL(true);
+    // Memtables to table files on a clean stop: the next start replays no write-ahead log
+    // (restart time and memory independent of what was written last).
+    rocksdb::FlushOptions fo;
+    db_->Flush(fo, {meta_, envelopes_, bodies_, by_domain_, counts_});
     db_->DestroyColumnFamilyHandle(envelopes_);
     db_->DestroyColumnFamilyHandle(bodies_);
     db_->DestroyColumnFamilyHandle(meta_);
+    db_->DestroyColumnFamilyHandle(by_domain_);
+    db_->DestroyColumnFamilyHandle(counts_);
     db_->Close();
   }
 }
@@ -142,16 +178,22 @@ void RocksDbQueueStore::WriterLoop() {
       rocksdb::Status rs = db_->Resume();
       if (rs.ok()) need_resume = false;
     }
-    rocksdb::WriteBatch merged;
+    IndexedBatch merged(*db_, cols_, counters_);  // only this thread changes counters_
     bool sync = false;
     for (auto& op : ops) {
       op->ApplyTo(merged);
       sync = sync || op->sync;
     }
+    const CountDelta& delta = merged.Seal();
     rocksdb::WriteOptions wo;
     wo.sync = sync;
-    rocksdb::Status s = db_->Write(wo, &merged);
+    rocksdb::Status s =
+        merged.raw().Count() > 0 ? db_->Write(wo, &merged.raw()) : rocksdb::Status::OK();
     if (!s.ok()) need_resume = true;
+    if (s.ok() && !delta.empty()) {
+      std::lock_guard lk(cmu_);
+      counters_.Apply(delta);
+    }
     if (sync && s.ok()) ++syncs_;
     writes_ += ops.size();
     Status st = FromRocks(s);
@@ -180,8 +222,16 @@ void RocksDbQueueStore::Enqueue(const Envelope& env, std::shared_ptr<const std::
   auto op = std::make_unique<WriteOp>();
   op->sync = true;
   op->done = std::move(done);
-  op->items.push_back({bodies_, env.id, {}, std::move(body), false});
-  op->items.push_back({envelopes_, env.id, EncodeEnvelope(env), nullptr, false});
+  WriteOp::Item b;
+  b.cf = bodies_;
+  b.key = env.id;
+  b.large = std::move(body);
+  op->items.push_back(std::move(b));
+  WriteOp::Item e;
+  e.kind = WriteOp::Kind::kEnvelope;
+  e.env = env;
+  e.fresh = true;
+  op->items.push_back(std::move(e));
   Submit(std::move(op));
 }
 
@@ -189,16 +239,156 @@ void RocksDbQueueStore::Update(const Envelope& env, bool sync, Done done) {
   auto op = std::make_unique<WriteOp>();
   op->sync = sync;
   op->done = std::move(done);
-  op->items.push_back({envelopes_, env.id, EncodeEnvelope(env), nullptr, false});
+  WriteOp::Item e;
+  e.kind = WriteOp::Kind::kEnvelope;
+  e.env = env;
+  op->items.push_back(std::move(e));
   Submit(std::move(op));
 }
 
 void RocksDbQueueStore::Remove(const std::string& id, Done done) {
+  RemoveMany({id}, false, std::move(done));
+}
+
+void RocksDbQueueStore::RemoveMany(std::vector<std::string> ids, bool sync, Done done) {
   auto op = std::make_unique<WriteOp>();
+  op->sync = sync;
   op->done = std::move(done);
-  op->items.push_back({envelopes_, id, {}, nullptr, true});
-  op->items.push_back({bodies_, id, {}, nullptr, true});
+  for (auto& id : ids) {
+    WriteOp::Item e;
+    e.kind = WriteOp::Kind::kErase;
+    e.key = std::move(id);
+    op->items.push_back(std::move(e));
+  }
   Submit(std::move(op));
+}
+
+void RocksDbQueueStore::PatchMany(std::vector<Patch> patches, bool sync, Done done) {
+  auto op = std::make_unique<WriteOp>();
+  op->sync = sync;
+  op->done = std::move(done);
+  for (auto& p : patches) {
+    WriteOp::Item e;
+    e.kind = WriteOp::Kind::kPatch;
+    e.patch = std::move(p);
+    op->items.push_back(std::move(e));
+  }
+  Submit(std::move(op));
+}
+
+void RocksDbQueueStore::PutMetaAsync(const std::string& key, const std::string& value, Done done) {
+  auto op = std::make_unique<WriteOp>();
+  op->sync = true;
+  op->done = std::move(done);
+  WriteOp::Item m;
+  m.cf = meta_;
+  m.key = key;
+  m.value = value;
+  op->items.push_back(std::move(m));
+  Submit(std::move(op));
+}
+
+void RocksDbQueueStore::ReadAfterWrites(std::function<void()> job) {
+  auto op = std::make_unique<WriteOp>();
+  op->done = [this, job = std::move(job)](Status) mutable {
+    {
+      std::lock_guard lk(rmu_);
+      rq_.push_back(std::move(job));
+    }
+    rcv_.notify_one();
+  };
+  Submit(std::move(op));
+}
+
+// Walks by_domain keys under `prefix` (or the envelopes themselves when `prefix` is empty)
+// after ID `after`; reads the envelopes the keys name.
+void RocksDbQueueStore::ReadIndexed(const std::string& prefix, const std::string& after,
+                                    size_t limit, EnvelopesDone done) {
+  ReadAfterWrites([this, prefix, after, limit, done = std::move(done)] {
+    rocksdb::ReadOptions ro;
+    bool by_domain = !prefix.empty();
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(ro, by_domain ? by_domain_ : envelopes_));
+    std::vector<Envelope> out;
+    std::string last = after;
+    it->Seek(prefix + after);
+    if (it->Valid() && !after.empty() && it->key().ToString() == prefix + after) it->Next();
+    for (; it->Valid() && out.size() < limit; it->Next()) {
+      rocksdb::Slice k = it->key();
+      if (!k.starts_with(prefix)) break;
+      std::string id = k.ToString().substr(prefix.size());
+      last = id;
+      std::string raw;
+      if (by_domain) {
+        if (!db_->Get(ro, envelopes_, id, &raw).ok()) continue;
+      } else {
+        raw = it->value().ToString();
+      }
+      ++envelopes_read_;
+      auto env = DecodeEnvelope(raw);
+      if (env && env->id == id) out.push_back(std::move(*env));
+    }
+    bool end = !it->Valid() || !it->key().starts_with(prefix);
+    Status st = FromRocks(it->status());
+    done(st, std::move(out), std::move(last), end);
+  });
+}
+
+void RocksDbQueueStore::ReadDomain(const std::string& domain, const std::string& after,
+                                   size_t limit, EnvelopesDone done) {
+  ReadIndexed(DomainPrefix(domain), after, limit, std::move(done));
+}
+
+void RocksDbQueueStore::ReadQueue(const std::string& after, size_t limit, EnvelopesDone done) {
+  ReadIndexed("", after, limit, std::move(done));
+}
+
+void RocksDbQueueStore::ReadEnvelope(const std::string& id, EnvelopesDone done) {
+  ReadAfterWrites([this, id, done = std::move(done)] {
+    std::string raw;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), envelopes_, id, &raw);
+    std::vector<Envelope> out;
+    if (s.ok()) {
+      ++envelopes_read_;
+      if (auto env = DecodeEnvelope(raw); env && env->id == id) out.push_back(std::move(*env));
+    }
+    done(s.IsNotFound() ? Status::Ok() : FromRocks(s), std::move(out), id, true);
+  });
+}
+
+void RocksDbQueueStore::VisitCounts(
+    const std::function<void(const std::map<std::string, DomainCounts>&)>& fn) const {
+  std::lock_guard lk(cmu_);
+  fn(counters_.domains());
+}
+
+Status RocksDbQueueStore::LoadCounts() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), counts_));
+  std::lock_guard lk(cmu_);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string domain;
+    int64_t bucket = 0;
+    CountCell c;
+    if (ParseCountKey(std::string_view(it->key().data(), it->key().size()), &domain, &bucket) &&
+        DecodeCell(std::string_view(it->value().data(), it->value().size()), &c))
+      counters_.Set(domain, bucket, c);
+  }
+  return FromRocks(it->status());
+}
+
+std::string RocksDbQueueStore::LastId() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), envelopes_));
+  it->SeekToLast();
+  return it->Valid() ? it->key().ToString() : "";
+}
+
+Status RocksDbQueueStore::ScanMeta(
+    const std::string& prefix,
+    const std::function<void(const std::string&, const std::string&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+    fn(it->key().ToString(), it->value().ToString());
+  return FromRocks(it->status());
 }
 
 void RocksDbQueueStore::ReadBody(

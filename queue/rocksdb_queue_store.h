@@ -1,15 +1,18 @@
-// Owns the RocksDB implementation of QueueStore: group-committed synced writes on one
-// writer thread, body reads on a reader thread. Fails by Status (disk full -> kNoSpace).
+// Owns the RocksDB QueueStore: group-committed writes with their indexes, reads off-loop.
+// Fails by Status (disk full -> kNoSpace).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "queue/indexed_batch.h"
+#include "queue/queue_counters.h"
 #include "queue/queue_store.h"
 
 namespace rocksdb {
@@ -35,14 +38,30 @@ class RocksDbQueueStore : public QueueStore {
   void Remove(const std::string& id, Done done) override;
   void ReadBody(const std::string& id,
                 std::function<void(Status, std::shared_ptr<const std::string>)> done) override;
+  void PatchMany(std::vector<Patch> patches, bool sync, Done done) override;
+  void RemoveMany(std::vector<std::string> ids, bool sync, Done done) override;
+  void ReadDomain(const std::string& domain, const std::string& after, size_t limit,
+                  EnvelopesDone done) override;
+  void ReadQueue(const std::string& after, size_t limit, EnvelopesDone done) override;
+  void ReadEnvelope(const std::string& id, EnvelopesDone done) override;
   Status ScanEnvelopes(const std::function<void(Envelope&&)>& fn) override;
+  void VisitCounts(
+      const std::function<void(const std::map<std::string, DomainCounts>&)>& fn) const override;
+  std::string LastId() override;
   Status PutMeta(const std::string& key, const std::string& value) override;
+  void PutMetaAsync(const std::string& key, const std::string& value, Done done) override;
   Status GetMeta(const std::string& key, std::string* value) override;
+  Status ScanMeta(const std::string& prefix,
+                  const std::function<void(const std::string&, const std::string&)>& fn) override;
 
   // Stats for benchmarks, metrics and tests. sync_count: write batches RocksDB wrote with
   // sync=true and reported durable (one per group commit); write_count: callers' writes answered.
   uint64_t sync_count() const { return syncs_; }
   uint64_t write_count() const { return writes_; }
+  // Envelope records read so far (startup reads none: tests and `queue_loaded` show it).
+  uint64_t envelopes_read() const { return envelopes_read_; }
+  // Envelopes indexed by the format migration at Open (0: the queue was already current).
+  uint64_t migrated() const { return migrated_; }
 
  private:
   struct WriteOp;
@@ -50,11 +69,24 @@ class RocksDbQueueStore : public QueueStore {
   void WriterLoop();
   void ReaderLoop();
   void Submit(std::unique_ptr<WriteOp> op);
+  // Runs `job` on the reader thread once every write submitted before is applied.
+  void ReadAfterWrites(std::function<void()> job);
+  void ReadIndexed(const std::string& prefix, const std::string& after, size_t limit,
+                   EnvelopesDone done);
+  Status LoadCounts();
+  // Format 1 (no indexes) -> 2: indexes and counters built from the envelopes, once
+  // (queue_migration.cc).
+  Status Migrate();
 
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* envelopes_ = nullptr;
   rocksdb::ColumnFamilyHandle* bodies_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* by_domain_ = nullptr;
+  rocksdb::ColumnFamilyHandle* counts_ = nullptr;
+  QueueColumns cols_;
+  mutable std::mutex cmu_;  // counters_: written by the writer thread, read by anyone
+  QueueCounters counters_;
 
   std::mutex wmu_;
   std::condition_variable wcv_;
@@ -70,6 +102,8 @@ class RocksDbQueueStore : public QueueStore {
 
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> envelopes_read_{0};
+  uint64_t migrated_ = 0;
 };
 
 }  // namespace sw::queue

@@ -9,6 +9,7 @@
 #include <memory>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "queue/queue_store.h"
 
@@ -39,6 +40,29 @@ inline boost::asio::awaitable<std::tuple<Status, std::shared_ptr<const std::stri
           boost::asio::post(ex, [h, s = std::move(s), b = std::move(b)]() mutable {
             (*h)(std::move(s), std::move(b));
           });
+        });
+      },
+      boost::asio::use_awaitable);
+}
+
+// One page of envelopes read by QueueStore::ReadDomain / ReadQueue / ReadEnvelope.
+struct EnvelopePage {
+  Status status;
+  std::vector<Envelope> envs;
+  std::string last;  // last ID visited
+  bool end = true;   // nothing after `last`
+};
+
+// `start(done)` must call a store read with `done` as its QueueStore::EnvelopesDone.
+template <typename Start>
+boost::asio::awaitable<EnvelopePage> AwaitPage(Start start) {
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(EnvelopePage)>(
+      [start = std::move(start)](auto handler) mutable {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        start([h](Status s, std::vector<Envelope> envs, std::string last, bool end) {
+          auto ex = boost::asio::get_associated_executor(*h);
+          EnvelopePage page{std::move(s), std::move(envs), std::move(last), end};
+          boost::asio::post(ex, [h, page = std::move(page)]() mutable { (*h)(std::move(page)); });
         });
       },
       boost::asio::use_awaitable);

@@ -108,8 +108,12 @@ class AdminApiTest : public ::testing::Test {
     Status st = RunToCompletion(io_, queue_->Accept(env, body, &id));
     EXPECT_TRUE(st.ok()) << st.message();
     // Let the first (failing) delivery attempt run.
-    RunUntil([&] { return !queue_->Find(id) || queue_->Find(id)->attempts > 0; });
+    RunUntil([&] { return !Find(id) || Find(id)->attempts > 0; });
     return id;
+  }
+
+  std::optional<queue::Envelope> Find(const std::string& id) {
+    return RunToCompletion(io_, queue_->Find(id));
   }
 
   // Runs ready handlers one at a time (bounded: a busy loop cannot hang the test) until
@@ -191,8 +195,8 @@ TEST_F(AdminApiTest, EveryApiCallNeedsTheToken) {
       EXPECT_TRUE(challenge);
     }
   }
-  EXPECT_NE(queue_->Find(id), nullptr) << "nothing was done without the token";
-  EXPECT_FALSE(queue_->Find(id)->held);
+  EXPECT_TRUE(Find(id).has_value()) << "nothing was done without the token";
+  EXPECT_FALSE(Find(id)->held);
 }
 
 TEST_F(AdminApiTest, HealthzAndMetricsAreOpen) {
@@ -310,18 +314,18 @@ TEST_F(AdminApiTest, HoldReleaseFlushDelete) {
   std::string id = Accept("u@example.com", "acts");
   auto r = Ok("POST", "/api/v1/queue/" + id + "/hold");
   EXPECT_EQ(r["result"].as_string(), "ok");
-  EXPECT_TRUE(queue_->Find(id)->held);
+  EXPECT_TRUE(Find(id)->held);
   EXPECT_TRUE(
       Ok("GET", "/api/v1/queue")["messages"].as_array()[0].as_object().at("held").as_bool());
   HttpResponse busy = Call("POST", "/api/v1/queue/" + id + "/flush");
   EXPECT_EQ(busy.status, 409u) << "a held message is not flushed: " << busy.body;
   Ok("POST", "/api/v1/queue/" + id + "/release");
-  EXPECT_FALSE(queue_->Find(id)->held);
+  EXPECT_FALSE(Find(id)->held);
   Ok("POST", "/api/v1/queue/" + id + "/flush");
   // The flushed attempt fails again (the destination is down); delete waits for it to end.
-  ASSERT_TRUE(RunUntil([&] { return queue_->Find(id)->attempts >= 2; }));
+  ASSERT_TRUE(RunUntil([&] { return Find(id)->attempts >= 2; }));
   RunUntil([&] { return Call("DELETE", "/api/v1/queue/" + id).status != 409; });
-  EXPECT_EQ(queue_->Find(id), nullptr) << "DELETE did not remove it";
+  EXPECT_FALSE(Find(id).has_value()) << "DELETE did not remove it";
   EXPECT_EQ(Call("GET", "/api/v1/queue/" + id).status, 404u);
   EXPECT_EQ(Call("DELETE", "/api/v1/queue/" + id).status, 404u);
 }
@@ -332,7 +336,7 @@ TEST_F(AdminApiTest, HoldReleaseFlushDelete) {
 TEST_F(AdminApiTest, FlushWhileDownDoesNotSpinTheProber) {
   std::string id = Accept("u@example.com", "spin");
   Ok("POST", "/api/v1/queue/" + id + "/flush");
-  ASSERT_TRUE(RunUntil([&] { return queue_->Find(id)->attempts >= 2; }));
+  ASSERT_TRUE(RunUntil([&] { return Find(id)->attempts >= 2; }));
   size_t handlers = RunFor(300ms);
   EXPECT_LT(handlers, 100u) << "the io_context kept running handlers: a probe loop spins";
 }
@@ -344,12 +348,27 @@ TEST_F(AdminApiTest, DomainActionsCountMessages) {
   auto r = Ok("POST", "/api/v1/domains/example.com/hold");
   EXPECT_EQ(r["messages"].as_int64(), 2);
   EXPECT_EQ(r["domain"].as_string(), "example.com");
-  EXPECT_TRUE(queue_->Find(a)->held);
-  EXPECT_TRUE(queue_->Find(b)->held);
-  EXPECT_FALSE(queue_->Find(c)->held);
+  EXPECT_TRUE(Find(a)->held);
+  EXPECT_TRUE(Find(b)->held);
+  EXPECT_FALSE(Find(c)->held);
   EXPECT_EQ(Ok("POST", "/api/v1/domains/Example.Com/release")["messages"].as_int64(), 2);
-  EXPECT_FALSE(queue_->Find(a)->held);
+  EXPECT_FALSE(Find(a)->held);
   EXPECT_EQ(Ok("POST", "/api/v1/domains/other.test/hold")["messages"].as_int64(), 1);
+}
+
+// Delete and bounce of a domain are range actions too: only that domain's messages go.
+TEST_F(AdminApiTest, DomainDeleteAndBounceRemoveOnlyThatDomainsMessages) {
+  std::string a = Accept("a@example.com", "a");
+  std::string b = Accept("b@example.com", "b");
+  std::string c = Accept("c@other.test", "c");
+  EXPECT_EQ(Ok("POST", "/api/v1/domains/example.com/delete")["messages"].as_int64(), 2);
+  EXPECT_FALSE(Find(a).has_value());
+  EXPECT_FALSE(Find(b).has_value());
+  EXPECT_TRUE(Find(c).has_value());
+  EXPECT_EQ(Ok("POST", "/api/v1/domains/other.test/bounce")["messages"].as_int64(), 1);
+  EXPECT_TRUE(RunUntil([&] { return !Find(c).has_value(); })) << "bounced message still queued";
+  EXPECT_EQ(queue_->stats().bounced, 1u);
+  EXPECT_EQ(queue_->stats().dsn_sent, 1u);
 }
 
 TEST_F(AdminApiTest, SummaryPerDomain) {

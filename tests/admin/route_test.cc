@@ -34,7 +34,7 @@ TEST(RouteTest, MatchesEveryEndpoint) {
     EXPECT_EQ(r.id, "00066148161E0309");
     EXPECT_EQ(r.action, a);
   }
-  for (const char* a : {"flush", "hold", "release"}) {
+  for (const char* a : {"flush", "hold", "release", "delete", "bounce"}) {
     Route r = Parse(std::string("/api/v1/domains/Example.COM./") + a);
     EXPECT_EQ(r.endpoint, Endpoint::kDomainAction) << a;
     EXPECT_EQ(r.domain, "example.com");
@@ -46,8 +46,7 @@ TEST(RouteTest, MatchesEveryEndpoint) {
 TEST(RouteTest, UnknownPathsAndActions) {
   for (const char* t :
        {"/", "/api", "/api/v1", "/api/v2/queue", "/api/v1/queue/ID/delete",
-        "/api/v1/queue/ID/flush/more", "/api/v1/domains/x.test/bounce",
-        "/api/v1/domains/x.test/delete", "/api/v1/domains/x.test/more/x", "/api/v1/resellers/r/x",
+        "/api/v1/queue/ID/flush/more", "/api/v1/domains/x.test/more/x", "/api/v1/resellers/r/x",
         "/api/v1/tokenz", "/healthz/x", "/metricsx", "/api//v1/queue"}) {
     EXPECT_EQ(Parse(t).endpoint, Endpoint::kUnknown) << t;
   }

@@ -72,6 +72,8 @@ TEST(ConfigLoader, DefaultsMatchSpec) {
   EXPECT_EQ(c.queue.retry_interval, minutes(5));
   EXPECT_EQ(c.queue.max_age, hours(24 * 30));
   EXPECT_FALSE(c.queue.delay_warning);
+  EXPECT_EQ(c.queue.active_limit, 20000u);
+  EXPECT_EQ(c.queue.active_window_per_domain, 1000u);
   EXPECT_EQ(c.delivery.probe_interval, minutes(1));
   EXPECT_EQ(c.delivery.connect_timeout, seconds(30));
   EXPECT_EQ(c.delivery.command_timeout, minutes(5));
@@ -163,6 +165,7 @@ TEST(ConfigLoader, EveryKeyIsRead) {
       "  io_threads: 1\n  min_free_space: 1GiB\n  max_inflight_data: 256MiB\n"
       "  received_product: \"Acme Mail Shield\"\n"
       "queue:\n  path: ./q\n  retry_interval: 10s\n  max_age: 4h\n  delay_warning: 1h\n"
+      "  active_limit: 500\n  active_window_per_domain: 50\n"
       "delivery:\n  probe_interval: 5s\n  connect_timeout: 3s\n  command_timeout: 1m\n"
       "  max_connections_per_destination: 2\n  outbound_relay: \"[192.0.2.1]:587\"\n"
       "  idle_timeout: 0\n  mx_resolver_threads: 3\n  mx_cache_entries: 50\n"
@@ -199,6 +202,8 @@ TEST(ConfigLoader, EveryKeyIsRead) {
   EXPECT_EQ(c.queue.retry_interval, seconds(10));
   EXPECT_EQ(c.queue.max_age, hours(4));
   EXPECT_EQ(c.queue.delay_warning, hours(1));
+  EXPECT_EQ(c.queue.active_limit, 500u);
+  EXPECT_EQ(c.queue.active_window_per_domain, 50u);
   EXPECT_EQ(c.delivery.probe_interval, seconds(5));
   EXPECT_EQ(c.delivery.connect_timeout, seconds(3));
   EXPECT_EQ(c.delivery.command_timeout, minutes(1));

@@ -12,6 +12,8 @@
 #include <future>
 #include <random>
 
+#include "queue/record_codec.h"
+
 namespace sw::queue {
 namespace {
 
@@ -173,8 +175,11 @@ TEST_F(RocksDbQueueStoreTest, UnreadableRecordIsQuarantinedNotDropped) {
   {
     // Corrupt one envelope behind the store's back.
     rocksdb::DBOptions o;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-        {rocksdb::kDefaultColumnFamilyName, {}}, {"envelopes", {}}, {"bodies", {}}};
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                        {"envelopes", {}},
+                                                        {"bodies", {}},
+                                                        {"by_domain", {}},
+                                                        {"counts", {}}};
     std::vector<rocksdb::ColumnFamilyHandle*> h;
     rocksdb::DB* db;
     ASSERT_TRUE(rocksdb::DB::Open(o, dir_.string(), cfs, &h, &db).ok());
@@ -198,6 +203,117 @@ TEST_F(RocksDbQueueStoreTest, MetaRoundTrip) {
   ASSERT_TRUE(s->GetMeta("domain/example.com", &v).ok());
   EXPECT_EQ(v, "down");
   EXPECT_EQ(s->GetMeta("nope", &v).code(), Status::Code::kNotFound);
+}
+
+// Reads a page synchronously (the store answers on its reader thread).
+struct Page {
+  Status st;
+  std::vector<Envelope> envs;
+  std::string last;
+  bool end = false;
+};
+Page ReadDomainSync(QueueStore& s, const std::string& domain, const std::string& after,
+                    size_t limit) {
+  std::promise<Page> p;
+  s.ReadDomain(domain, after, limit,
+               [&](Status st, std::vector<Envelope> e, std::string l, bool x) {
+                 p.set_value({st, std::move(e), std::move(l), x});
+               });
+  return p.get_future().get();
+}
+
+CountCell Totals(const QueueStore& s, const std::string& domain) {
+  CountCell c;
+  s.VisitCounts([&](const std::map<std::string, DomainCounts>& all) {
+    if (auto it = all.find(domain); it != all.end()) c = it->second.total;
+  });
+  return c;
+}
+
+// The domain index and the counters follow every write: enqueue, per-domain delivery, hold,
+// removal; and they survive a reopen without reading an envelope.
+TEST_F(RocksDbQueueStoreTest, DomainIndexAndCountersFollowWrites) {
+  {
+    auto s = Open();
+    Envelope two = Env("0000000000000010");
+    two.size = 100;
+    two.recipients.push_back({"x@other.test", "other.test", RcptState::kPending, ""});
+    ASSERT_TRUE(EnqueueSync(*s, two, std::string(100, 'b')).ok());
+    for (int i = 11; i < 16; ++i) {
+      Envelope e = Env("00000000000000" + std::to_string(i));
+      e.size = 10;
+      ASSERT_TRUE(EnqueueSync(*s, e, "0123456789").ok());
+    }
+    EXPECT_EQ(Totals(*s, "example.com").messages, 6);
+    EXPECT_EQ(Totals(*s, "other.test").messages, 1);
+    EXPECT_EQ(Totals(*s, kTotalsDomain).messages, 6);
+    EXPECT_EQ(Totals(*s, kTotalsDomain).bytes, 150);
+    // Delivered to example.com: it leaves that domain's index, stays in other.test's.
+    two.recipients[0].state = RcptState::kDelivered;
+    std::promise<Status> u;
+    s->Update(two, false, [&](Status st) { u.set_value(st); });
+    ASSERT_TRUE(u.get_future().get().ok());
+    EXPECT_EQ(Totals(*s, "example.com").messages, 5);
+    EXPECT_EQ(Totals(*s, "other.test").messages, 1);
+    std::promise<Status> h;
+    s->PatchMany({{"0000000000000011", 1, false}, {"0000000000000099", 1, false}}, true,
+                 [&](Status st) { h.set_value(st); });
+    ASSERT_TRUE(h.get_future().get().ok());
+    EXPECT_EQ(Totals(*s, "example.com").held, 1);
+    std::promise<Status> r;
+    s->Remove("0000000000000012", [&](Status st) { r.set_value(st); });
+    ASSERT_TRUE(r.get_future().get().ok());
+  }
+  auto s = Open();
+  EXPECT_EQ(s->envelopes_read(), 0u);
+  EXPECT_EQ(Totals(*s, "example.com").messages, 4);
+  EXPECT_EQ(Totals(*s, "example.com").held, 1);
+  EXPECT_EQ(Totals(*s, kTotalsDomain).messages, 5);
+  EXPECT_EQ(s->LastId(), "0000000000000015");
+  Page p = ReadDomainSync(*s, "example.com", "", 2);
+  ASSERT_TRUE(p.st.ok());
+  ASSERT_EQ(p.envs.size(), 2u);
+  EXPECT_EQ(p.envs[0].id, "0000000000000011");
+  EXPECT_TRUE(p.envs[0].held);
+  EXPECT_FALSE(p.end);
+  Page rest = ReadDomainSync(*s, "example.com", p.last, 10);
+  ASSERT_EQ(rest.envs.size(), 2u);
+  EXPECT_EQ(rest.envs[1].id, "0000000000000015");
+  EXPECT_TRUE(rest.end);
+  Page other = ReadDomainSync(*s, "other.test", "", 10);
+  ASSERT_EQ(other.envs.size(), 1u);
+  EXPECT_EQ(other.envs[0].id, "0000000000000010");
+}
+
+// A queue written by the previous format (envelopes and bodies, no indexes, no format key)
+// gets its indexes and counters at the first Open.
+TEST_F(RocksDbQueueStoreTest, PreviousFormatIsMigratedOnOpen) {
+  {
+    rocksdb::DBOptions o;
+    o.create_if_missing = true;
+    o.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {rocksdb::kDefaultColumnFamilyName, {}}, {"envelopes", {}}, {"bodies", {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> h;
+    rocksdb::DB* db;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.string(), cfs, &h, &db).ok());
+    for (int i = 0; i < 3; ++i) {
+      Envelope e = Env("000000000000002" + std::to_string(i));
+      e.size = 4;
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), h[1], e.id, EncodeEnvelope(e)).ok());
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), h[2], e.id, "body").ok());
+    }
+    for (auto* x : h) db->DestroyColumnFamilyHandle(x);
+    delete db;
+  }
+  auto s = Open();
+  EXPECT_EQ(s->migrated(), 3u);
+  EXPECT_EQ(Totals(*s, "example.com").messages, 3);
+  EXPECT_EQ(ReadDomainSync(*s, "example.com", "", 10).envs.size(), 3u);
+  s.reset();
+  auto again = Open();
+  EXPECT_EQ(again->migrated(), 0u) << "migrated once";
+  EXPECT_EQ(Totals(*again, "example.com").messages, 3);
 }
 
 }  // namespace

@@ -60,8 +60,9 @@ std::string GatewayConfigYaml(const GatewayOptions& o, const std::string& queue_
     << "  path: " << Quote(queue_path) << "\n"
     << "  retry_interval: " << o.retry_interval << "\n"
     << "  max_age: " << o.max_age << "\n"
-    << "  delay_warning: " << o.delay_warning << "\n"
-    << "delivery:\n"
+    << "  delay_warning: " << o.delay_warning << "\n";
+  if (!o.queue_yaml.empty()) y << o.queue_yaml;
+  y << "delivery:\n"
     << "  probe_interval: " << o.probe_interval << "\n"
     << "  connect_timeout: " << o.connect_timeout << "\n"
     << "  command_timeout: " << o.delivery_command_timeout << "\n"

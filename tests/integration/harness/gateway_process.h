@@ -58,6 +58,7 @@ struct GatewayOptions {
   std::string extra_yaml;     // more top-level sections (`provisioning:`, `dns:`), appended
   std::string admin_yaml;     // more `admin:` keys, each line indented by two spaces (`  tls:`)
   std::string delivery_yaml;  // more `delivery:` keys, likewise (`  mx_idle_timeout: 1s`)
+  std::string queue_yaml;     // more `queue:` keys, the same way (`  active_limit: 10\n`)
 };
 
 // The YAML text for `opts` with the queue at `queue_path`.
