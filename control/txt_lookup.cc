@@ -2,11 +2,11 @@
 // servers of `dns.servers`. Blocking: call it off the event loop. Fails by TxtAnswer::error.
 #include "control/txt_lookup.h"
 
-#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <resolv.h>
+
+#include "common/dns_query.h"
 
 namespace sw::control {
 
@@ -37,30 +37,15 @@ TxtAnswer ParseTxtResponse(const unsigned char* packet, int length) {
 }
 
 TxtAnswer LookupTxt(const std::string& name, const std::vector<config::ListenAddress>& servers) {
-  struct __res_state st {};
   TxtAnswer a;
-  if (res_ninit(&st) != 0) {
+  unsigned char buf[NS_PACKETSZ * 16];
+  DnsReply r = DnsQuery(name, ns_t_txt, servers, buf, sizeof buf);
+  if (r.resolver_unavailable) {
     a.error = "resolver unavailable";
     return a;
   }
-  if (!servers.empty()) {
-    int n = 0;
-    for (const auto& s : servers) {
-      if (n >= MAXNS) break;
-      sockaddr_in sin{};
-      sin.sin_family = AF_INET;
-      sin.sin_port = htons(s.port ? s.port : 53);
-      if (inet_pton(AF_INET, s.host.c_str(), &sin.sin_addr) != 1) continue;
-      st.nsaddr_list[n++] = sin;
-    }
-    st.nscount = n;
-  }
-  st.retrans = 2;
-  st.retry = 2;
-  unsigned char buf[NS_PACKETSZ * 16];
-  int n = res_nquery(&st, name.c_str(), ns_c_in, ns_t_txt, buf, sizeof buf);
-  int herr = st.res_h_errno;
-  res_nclose(&st);
+  int n = r.length;
+  int herr = r.herr;
   if (n < 0) {
     if (herr == HOST_NOT_FOUND || herr == NO_DATA) {
       a.nxdomain = true;

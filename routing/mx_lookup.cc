@@ -2,14 +2,14 @@
 // Fails by result: lookup errors are reported as temporary; a null MX (RFC 7505) as permanent.
 #include "routing/mx_lookup.h"
 
-#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <resolv.h>
 
 #include <algorithm>
 #include <utility>
+
+#include "common/dns_query.h"
 
 namespace sw::routing {
 
@@ -44,39 +44,16 @@ MxAnswer ParseMxResponse(const unsigned char* packet, int length, const std::str
   return a;
 }
 
-namespace {
-
-// Replaces the resolv.conf name servers with `servers` (the first MAXNS IPv4 ones).
-void UseServers(struct __res_state& st, const std::vector<config::ListenAddress>& servers) {
-  int n = 0;
-  for (const auto& s : servers) {
-    if (n >= MAXNS) break;
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(s.port ? s.port : 53);
-    if (inet_pton(AF_INET, s.host.c_str(), &sin.sin_addr) != 1) continue;
-    st.nsaddr_list[n++] = sin;
-  }
-  if (n > 0) st.nscount = n;
-}
-
-}  // namespace
-
 MxAnswer LookupMx(const std::string& domain, const std::vector<config::ListenAddress>& servers) {
-  struct __res_state st {};
   MxAnswer a;
-  if (res_ninit(&st) != 0) {
+  unsigned char buf[NS_PACKETSZ * 16];
+  DnsReply r = DnsQuery(domain, ns_t_mx, servers, buf, sizeof buf);
+  if (r.resolver_unavailable) {
     a.error = "MX lookup for " + domain + ": resolver unavailable";
     return a;
   }
-  if (!servers.empty()) UseServers(st, servers);
-  // Bounded (about 8 s per server at worst): a shared worker thread is never held long.
-  st.retrans = 2;
-  st.retry = 2;
-  unsigned char buf[NS_PACKETSZ * 16];
-  int n = res_nquery(&st, domain.c_str(), ns_c_in, ns_t_mx, buf, sizeof buf);
-  int herr = st.res_h_errno;
-  res_nclose(&st);
+  int n = r.length;
+  int herr = r.herr;
   if (n < 0) {
     if (herr == HOST_NOT_FOUND) {
       a.error = "MX lookup for " + domain + ": domain does not exist";
