@@ -232,7 +232,34 @@ def provisioning():
           b"\x03" + b'{"name":"Big","plan":{"max_domains":18446744073709551615}}')
 
 
+def smtp_reply():
+    t = "smtp_reply_fuzz"
+    # byte order: text from the front; the chunk size, then the EHLO flag, from the back.
+    def seed(name, text, ehlo, chunk):
+        write(t, name, text.encode() + bytes([chunk, 1 if ehlo else 0]))
+    seed("ehlo", "250-mx.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+         "250-8BITMIME\r\n250-STARTTLS\r\n250 ENHANCEDSTATUSCODES\r\n", True, 8)
+    seed("rcpt_refused", "550 5.1.1 <bob@example.com>: Recipient address rejected\r\n", False, 1)
+    seed("multi", "451-4.3.0 first\r\n451-second\r\n451 4.3.0 third\r\n", False, 0)
+    seed("mismatch", "250-a\r\n251 b\r\n", False, 3)
+    seed("dots", ".\r\n..x\r\nbody\r\n.", False, 5)
+
+
+def admin_route():
+    t = "admin_route_fuzz"
+    # a random-length target (backslash-terminated), then raw bytes for the ID round trip.
+    def seed(name, target, raw=b""):
+        write(t, name, target.replace("\\", "\\\\").encode() + b"\\|" + raw)
+    seed("queue", "/api/v1/queue?domain=example.com&limit=10", b"0006ABC")
+    seed("action", "/api/v1/queue/0006ABC/hold", b"a/b%c")
+    seed("domain_action", "/api/v1/domains/Example.COM./bounce", b" +")
+    seed("domain_status", "/api/v1/domains/shop.example/status")
+    seed("contacts", "/api/v1/customers/c_0123/contacts/test?x=%2")
+    seed("cluster", "/api/v1/cluster/nodes/", b"summary")
+    seed("healthz", "/healthz?a+b=c%20d#frag")
+
+
 if __name__ == "__main__":
     for f in (smtp_command, data_reader, message_edit, dsn, config, rspamd_response,
-              provisioning):
+              provisioning, smtp_reply, admin_route):
         f()

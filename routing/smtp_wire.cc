@@ -109,6 +109,10 @@ ReplyBuilder::Status ReplyBuilder::Add(std::string_view line) {
     error_ = "malformed reply line";
     return Status::kError;
   }
+  if (lines_ > 1 && rl.code != reply_.code) {  // RFC 5321 4.2.1: one code on every line
+    error_ = "reply code changed within a multi-line reply";
+    return Status::kError;
+  }
   std::string_view text = rl.text;
   std::string_view enhanced, rest;
   // Enhanced codes only make sense with 2xx/4xx/5xx replies whose class matches.
@@ -122,7 +126,7 @@ ReplyBuilder::Status ReplyBuilder::Add(std::string_view line) {
     if (!reply_.text.empty()) reply_.text.append("; ");
     reply_.text.append(text);
   }
-  reply_.code = rl.code;  // RFC 5321: all lines carry the same code; the last one counts
+  reply_.code = rl.code;
   return rl.last ? Status::kDone : Status::kMore;
 }
 

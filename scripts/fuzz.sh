@@ -3,6 +3,7 @@
 # and runs each for SECONDS (default 20) on a temporary copy of its seed corpus in fuzz/corpus/.
 # Fails (exit 1) when any target crashes, leaks, times out or runs out of memory; the input is
 # kept as build-fuzz/crashes/<target>-crash-... (replay: build-fuzz/fuzz/<target> FILE).
+# SW_FUZZ_NO_SETUP=1 skips scripts/setup.sh (packages already installed).
 set -eu
 cd "$(dirname "$0")/.."
 budget=${1:-20}
@@ -13,7 +14,7 @@ case $budget in
     ;;
 esac
 
-sh scripts/setup.sh
+[ -n "${SW_FUZZ_NO_SETUP:-}" ] || sh scripts/setup.sh
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSW_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j "${JOBS:-2}"

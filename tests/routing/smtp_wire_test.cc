@@ -121,6 +121,19 @@ TEST(ReplyBuilderTest, MultiLineJoinedWithEnhancedCode) {
   EXPECT_TRUE(r.permanent());
 }
 
+// Found by fuzz/smtp_reply_fuzz: "451-4.3.0 ..." then "225 ..." gave code 225 with the 4.x.x
+// enhanced code of the first line. A reply whose code changes between lines is malformed.
+TEST(ReplyBuilderTest, CodeChangingWithinAReplyIsAnError) {
+  ReplyBuilder b;
+  EXPECT_EQ(b.Add("451-4.3.0 first"), ReplyBuilder::Status::kMore);
+  EXPECT_EQ(b.Add("225 second"), ReplyBuilder::Status::kError);
+  EXPECT_STREQ(b.error(), "reply code changed within a multi-line reply");
+  ReplyBuilder ok;
+  EXPECT_EQ(ok.Add("250-first"), ReplyBuilder::Status::kMore);
+  EXPECT_EQ(ok.Add("250 2.0.0 second"), ReplyBuilder::Status::kDone);
+  EXPECT_EQ(ok.Take().enhanced, "2.0.0");
+}
+
 TEST(ReplyBuilderTest, NoEnhancedCode) {
   ReplyBuilder b;
   EXPECT_EQ(b.Add("220 mx.example.com ESMTP"), ReplyBuilder::Status::kDone);
