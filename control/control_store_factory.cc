@@ -3,6 +3,7 @@
 // Fails by Status (nullptr store) or exit status; never throws.
 #include "control/control_store_factory.h"
 
+#include <chrono>
 #include <ostream>
 
 #include "control/postgres_control_store.h"
@@ -14,6 +15,25 @@ namespace sw::control {
 std::unique_ptr<ControlStore> OpenControlStore(const config::Config& config, Status* error) {
   if (!config.cluster.store.empty()) return PostgresControlStore::Open(config.cluster.store, error);
   return RocksDbControlStore::Open(config::ControlStorePath(config), error);
+}
+
+std::string ControlSnapshotPath(const config::Config& config) {
+  return config::ControlStorePath(config) + "-snapshot";
+}
+
+std::unique_ptr<ControlStore> OpenNodeControlStore(const config::Config& config, Status* error,
+                                                   SnapshotControlStore** snapshot) {
+  *snapshot = nullptr;
+  if (config.cluster.store.empty()) return OpenControlStore(config, error);
+  std::string url = config.cluster.store;
+  auto s = SnapshotControlStore::Open(
+      ControlSnapshotPath(config),
+      [url](Status* e) -> std::unique_ptr<ControlStore> {
+        return PostgresControlStore::Open(url, e);
+      },
+      std::chrono::seconds(1), error);
+  *snapshot = s.get();
+  return s;
 }
 
 std::string ControlStoreLocation(const config::Config& config) {

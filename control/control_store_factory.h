@@ -11,12 +11,22 @@
 #include "common/status.h"
 #include "config/config.h"
 #include "control/control_store.h"
+#include "control/snapshot_control_store.h"
 
 namespace sw::control {
 
 // `cluster.store` set: PostgresControlStore::Open (migrating the schema); else the RocksDB
 // store at config::ControlStorePath. nullptr with `error` set on failure.
 std::unique_ptr<ControlStore> OpenControlStore(const config::Config& config, Status* error);
+
+// The serving node's store (`spamweeder serve`): like OpenControlStore, but in cluster mode the
+// PostgreSQL store behind the node's local snapshot (SnapshotControlStore at
+// ControlSnapshotPath), so that a node restarted while the database is down serves mail from
+// its last copy. *snapshot is set to it (nullptr for the embedded store).
+std::unique_ptr<ControlStore> OpenNodeControlStore(const config::Config& config, Status* error,
+                                                   SnapshotControlStore** snapshot);
+// `<control store path>-snapshot`, beside the queue.
+std::string ControlSnapshotPath(const config::Config& config);
 
 // Where the store lives, for logs: the RocksDB directory, or the URL without its password.
 std::string ControlStoreLocation(const config::Config& config);

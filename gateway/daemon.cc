@@ -124,7 +124,8 @@ int Serve(const std::string& config_path) {
   // The control plane (SPEC section 10): tenants, tokens, provisioned domains, audit.
   // Embedded RocksDB, or PostgreSQL shared by the cluster (`cluster.store`, SPEC section 13).
   std::string control_where = control::ControlStoreLocation(*cfg);
-  auto control_store = control::OpenControlStore(*cfg, &st);
+  control::SnapshotControlStore* snapshot = nullptr;  // cluster mode: the local copy
+  auto control_store = control::OpenNodeControlStore(*cfg, &st, &snapshot);
   if (!control_store) {
     log::Error("fatal")
         .kv("reason", "cannot open control store")
@@ -206,10 +207,22 @@ int Serve(const std::string& config_path) {
     return 1;
   }
   auto effective = control.Effective();
-  st = alerts->Start(effective, control.Tenants());
-  if (!st.ok()) {
-    log::Error("fatal").kv("reason", "cannot read alert state").kv("detail", st.message());
-    return 1;
+  if (snapshot && !snapshot->connected()) {
+    // Started from the local snapshot: alerts need the shared state, so they start once the
+    // database answers (until then no alert could be recorded once anyway).
+    snapshot->OnConnected([&io, &alerts, &control] {
+      asio::post(io, [&alerts, &control] {
+        Status as = alerts->Start(control.Effective(), control.Tenants());
+        if (!as.ok()) log::Error("alerts_start_failed").kv("detail", as.message());
+        if (as.ok()) alerts->Reconcile();
+      });
+    });
+  } else {
+    st = alerts->Start(effective, control.Tenants());
+    if (!st.ok()) {
+      log::Error("fatal").kv("reason", "cannot read alert state").kv("detail", st.message());
+      return 1;
+    }
   }
   control.SetTenantsListener([&alerts](std::shared_ptr<const control::TenantSnapshot> t) {
     alerts->SetTenants(std::move(t));

@@ -1,6 +1,7 @@
 // The ControlStore contract, run against every implementation: the embedded RocksDB store in
 // control_tests, the PostgreSQL one (SPEC section 13) in control_pg_tests, built from this file
-// with SW_CONTROL_PG: atomic commits, deletes, key order, audit paging and filtering,
+// with SW_CONTROL_PG, and a cluster node's SnapshotControlStore (connected) over the embedded
+// store: atomic commits, deletes, key order, audit paging and filtering,
 // durability across reopen.
 // Fails with a GoogleTest assertion.
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include "tests/control/postgres_test_support.h"
 #else
 #include "control/rocksdb_control_store.h"
+#include "control/snapshot_control_store.h"
 #endif
 
 namespace sw::control {
@@ -364,6 +366,18 @@ INSTANTIATE_TEST_SUITE_P(
                            [](const std::string& dir) -> std::unique_ptr<ControlStore> {
                              Status st;
                              return RocksDbControlStore::Open(dir, &st);
+                           }},
+                      // A cluster node's store: the primary behind its local snapshot.
+                      Impl{"SnapshotOverRocksDb",
+                           [](const std::string& dir) -> std::unique_ptr<ControlStore> {
+                             Status st;
+                             fs::create_directories(dir);
+                             return SnapshotControlStore::Open(
+                                 dir + "/snapshot",
+                                 [dir](Status* e) -> std::unique_ptr<ControlStore> {
+                                   return RocksDbControlStore::Open(dir + "/primary", e);
+                                 },
+                                 std::chrono::milliseconds(50), &st);
                            }}),
     [](const ::testing::TestParamInfo<Impl>& i) { return std::string(i.param.name); });
 #endif

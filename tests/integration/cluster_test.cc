@@ -369,5 +369,59 @@ TEST_F(ClusterTest, KilledNodeLosesNothingAcknowledged) {
         << "message " << i << " was acknowledged and lost";
 }
 
+// (g) A node restarted while the database is down starts from its local snapshot: it takes mail
+// for the domains it knew (created before it started, and one it followed while running), API
+// writes answer 503; once the database answers it catches up with what changed meanwhile. A
+// node that never ran cannot start without the database (nothing to serve from).
+TEST_F(ClusterTest, NodeRestartedWhileDatabaseIsDownServesFromItsSnapshot) {
+  control::pgtest::PrivateCluster pg;
+  std::string why;
+  ASSERT_TRUE(pg.Start(&why)) << why;
+  GatewayProcess& a = Node("node-a", pg.url());
+  GatewayProcess& b = Node("node-b", pg.url());
+  ASSERT_TRUE(a.Start());
+  ASSERT_TRUE(b.Start());
+  std::string customer = Provision(a, "known.test");
+  ASSERT_TRUE(TakesMail(b, "user@known.test", 5s));
+  Create(a, "/api/v1/domains",
+         {{"name", "followed.test"}, {"customer", customer}, {"destinations", {Dest()}}});
+  ASSERT_TRUE(TakesMail(b, "user@followed.test", 5s)) << "B never followed the change";
+
+  auto st = b.Sigterm(10s);
+  ASSERT_TRUE(st && st->exited && st->code == 0) << (st ? st->ToString() : "still running");
+  ASSERT_TRUE(pg.Stop(&why)) << why;
+  ASSERT_TRUE(b.Start()) << "node B did not start from its snapshot";
+  EXPECT_TRUE(b.log().Find("event=control_snapshot_serving\\b"));
+  EXPECT_TRUE(TakesMail(b, "user@known.test", 5s));
+  EXPECT_TRUE(TakesMail(b, "user@followed.test", 5s))
+      << "the followed change is not in the snapshot";
+  ASSERT_TRUE(Send(b, "one@followed.test", "served-from-snapshot"));
+  EXPECT_TRUE(sink_.WaitForMessageContaining("served-from-snapshot", 20s));
+  EXPECT_EQ(Api(b, kOperator, "GET", "/api/v1/domains/known.test").status, 200u);
+  admin::HttpResult w =
+      Api(b, kOperator, "POST", "/api/v1/domains",
+          json::serialize(json::object{
+              {"name", "during.test"}, {"customer", customer}, {"destinations", {Dest()}}}));
+  EXPECT_EQ(w.status, 503u) << Describe(w);
+  EXPECT_EQ(StoreUpMetric(b), "0");
+
+  GatewayProcess& c = Node("node-c", pg.url());
+  EXPECT_FALSE(c.Start()) << "a node with no snapshot started without its database";
+  EXPECT_TRUE(c.AllLogs().find("no local snapshot") != std::string::npos) << c.AllLogs();
+  nodes_.erase("node-c");
+
+  ASSERT_TRUE(pg.Start(&why)) << why;
+  EXPECT_TRUE(PollUntil([&] { return b.log().Find("event=control_snapshot_connected\\b"); }, 10s));
+  EXPECT_TRUE(PollUntil([&] { return StoreUpMetric(b) == "1"; }, 10s));
+  EXPECT_TRUE(PollUntil([&] { return Health(a) == "ok"; }, 10s));
+  Create(a, "/api/v1/domains",
+         {{"name", "after.test"}, {"customer", customer}, {"destinations", {Dest()}}});
+  EXPECT_TRUE(TakesMail(b, "user@after.test", 5s)) << "B did not catch up after reconnecting";
+  Create(b, "/api/v1/domains",
+         {{"name", "from-b.test"}, {"customer", customer}, {"destinations", {Dest()}}});
+  EXPECT_TRUE(TakesMail(a, "user@from-b.test", 5s)) << "B's writes do not reach the database";
+  EXPECT_TRUE(b.log().Find("event=alerts_loaded\\b")) << "alerts never started on B";
+}
+
 }  // namespace
 }  // namespace sw::it
