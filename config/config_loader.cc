@@ -379,9 +379,8 @@ class Loader : private YamlReader {
             ReadString(r, url, false);
             if (url.empty()) return;
             if (!IsHttpUrl(url) && !IsUnixSocketUrl(url)) {
-              Problem(r.loc,
-                      "`filters.rspamd.url`: expected an http:// URL or unix:/PATH, got `" + url +
-                          "`");
+              Problem(r.loc, "`filters.rspamd.url`: expected an http:// URL or unix:/PATH, got `" +
+                                 url + "`");
               return;
             }
             filters.rspamd.url = url;

@@ -570,7 +570,8 @@ TEST(ConfigLoader, OutboundRelayAndRspamdUrlAreValidated) {
             "`unix:run/rspamd.sock`");
   EXPECT_EQ(OneProblem("filters:\n  rspamd: {url: \"unix:/" + std::string(110, 'x') + "\"}\n"),
             "t.yaml:2:17: `filters.rspamd.url`: expected an http:// URL or unix:/PATH, got "
-            "`unix:/" + std::string(110, 'x') + "`");
+            "`unix:/" +
+                std::string(110, 'x') + "`");
 }
 
 TEST(ConfigLoader, RspamdUrlMayBeAUnixSocket) {

@@ -160,8 +160,7 @@ TEST_F(FilterTest, RspamdOverUnixSocketScans) {
   FilterSetup f;
   f.rspamd_url = g_scanners->rspamd().unix_url();
   ASSERT_TRUE(StartFiltering(f));
-  ExpectRefused("user@example.com", SimpleMessage("gtube-unix", GtubeLine() + "\r\n"),
-                "550 5.7.1");
+  ExpectRefused("user@example.com", SimpleMessage("gtube-unix", GtubeLine() + "\r\n"), "550 5.7.1");
   auto line = gw_->log().WaitFor("event=scanned\\b.*\\bverdict=reject\\b", 5s);
   ASSERT_TRUE(line);
   EXPECT_NE(line->line.find("action=reject"), std::string::npos) << line->line;
