@@ -17,6 +17,7 @@ namespace sw::http {
 struct HttpRequest {
   std::string method = "POST";       // "POST" or "GET" (a GET sends no body); others fail
   std::string url;                   // http:// or https:// (peer and host are always verified)
+  std::string unix_socket;           // non-empty: connect to this unix socket, not url's host
   std::vector<std::string> headers;  // "Name: value"
   std::string content_type;          // POST only; empty: no Content-Type header
   std::shared_ptr<const std::string> body;   // POSTed as is (null: empty), kept alive until done

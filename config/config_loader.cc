@@ -49,6 +49,11 @@ bool IsHttpUrl(std::string_view url) {
          (url.rfind("https://", 0) == 0 && url.size() > 8);
 }
 
+// "unix:/absolute/path" that fits in sockaddr_un.sun_path (107 bytes and the NUL).
+bool IsUnixSocketUrl(std::string_view url) {
+  return url.rfind("unix:/", 0) == 0 && url.size() - 5 <= 107;
+}
+
 class Loader : private YamlReader {
  public:
   explicit Loader(std::string name) : YamlReader(std::move(name)) {}
@@ -373,8 +378,9 @@ class Loader : private YamlReader {
             std::string url;
             ReadString(r, url, false);
             if (url.empty()) return;
-            if (!IsHttpUrl(url)) {
-              Problem(r.loc, "`filters.rspamd.url`: expected an http:// URL, got `" + url + "`");
+            if (!IsHttpUrl(url) && !IsUnixSocketUrl(url)) {
+              Problem(r.loc, "`filters.rspamd.url`: expected an http:// URL or unix:/PATH, got `" +
+                                 url + "`");
               return;
             }
             filters.rspamd.url = url;

@@ -20,7 +20,12 @@ FilterSettings RspamdFilter::Settings(const config::FiltersConfig& config) const
   return {config.rspamd.timeout, config.rspamd.on_failure};
 }
 
+std::string RspamdFilter::UnixSocket(const std::string& base) {
+  return base.rfind("unix:", 0) == 0 ? base.substr(5) : std::string();
+}
+
 std::string RspamdFilter::CheckUrl(const std::string& base) {
+  if (base.rfind("unix:", 0) == 0) return "http://localhost/checkv2";
   std::string url = base;
   if (url.size() >= 8 && url.compare(url.size() - 8, 8, "/checkv2") == 0) return url;
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -43,6 +48,7 @@ boost::asio::awaitable<FilterResult> RspamdFilter::Scan(const ScanRequest& reque
   http::HttpRequest req;
   const config::RspamdConfig& rc = request.config->filters.rspamd;
   req.url = CheckUrl(rc.url);
+  req.unix_socket = UnixSocket(rc.url);
   req.headers = RequestHeaders(request);
   req.content_type = "message/rfc822";
   req.body = request.body;

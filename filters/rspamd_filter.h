@@ -21,8 +21,11 @@ class RspamdFilter : public Filter {
   // The HTTP headers sent for `request` (exposed for tests): From, one Rcpt per recipient,
   // IP, Helo, Hostname (always: rspamd does a PTR lookup without it), Queue-Id, MTA-Name.
   static std::vector<std::string> RequestHeaders(const ScanRequest& request);
-  // "http://host:port" or ".../checkv2" -> the /checkv2 URL.
+  // "http://host:port" or ".../checkv2" -> the /checkv2 URL; "unix:/path" -> a URL for the
+  // unix socket (UnixSocket gives the path).
   static std::string CheckUrl(const std::string& base);
+  // "unix:/path" -> "/path" (rspamd's worker bound to a unix socket); "" for an http(s) URL.
+  static std::string UnixSocket(const std::string& base);
 
  private:
   http::HttpClient http_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
+#include <cstddef>
 #include <string>
 
 namespace sw::filters {
@@ -55,7 +56,14 @@ void AddHeaderValue(const std::string& name, const json::value& v, FilterResult*
 }  // namespace
 
 FilterResult ParseCheckV2(std::string_view text) {
-  json::parser parser({}, ReplyOptions());
+  // The document lives only for this call and everything kept is copied out: its values go to
+  // a monotonic arena that starts in this stack buffer (a typical reply of 2-5 KiB fits), so
+  // parsing costs no malloc/free per JSON value. Larger replies spill to the heap.
+  alignas(std::max_align_t) unsigned char arena[16384];
+  unsigned char parser_stack[2048];
+  json::monotonic_resource mr(arena, sizeof arena);
+  json::parser parser({}, ReplyOptions(), parser_stack, sizeof parser_stack);
+  parser.reset(&mr);
   boost::system::error_code ec;
   size_t offset = parser.write(text.data(), text.size(), ec);
   if (ec) {

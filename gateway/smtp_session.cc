@@ -59,6 +59,7 @@ SmtpSession::SmtpSession(tcp::socket sock, GatewayContext& ctx, uint64_t session
     peer_port_ = ep.port();
   }
   sock_.set_option(tcp::no_delay(true), ec);
+  sock_.non_blocking(true, ec);  // ReadMore's read_some after wait_read never blocks the thread
   deadline_ = Clock::now() + cfg_->server.command_timeout;
 }
 
@@ -144,15 +145,22 @@ asio::awaitable<bool> SmtpSession::ReadMore(std::chrono::milliseconds timeout) {
   deadline_ = want;
   if (rearm) watchdog_.expires_at(deadline_);  // wakes the watchdog to re-arm earlier
   size_t old = in_.size();
-  in_.resize(old + kReadChunk);
   boost::system::error_code ec;
   size_t n = 0;
   if (tls_) {
+    in_.resize(old + kReadChunk);
     std::tie(ec, n) =
         co_await tls_->async_read_some(asio::buffer(in_.data() + old, kReadChunk), kTuple);
   } else {
-    std::tie(ec, n) =
-        co_await sock_.async_read_some(asio::buffer(in_.data() + old, kReadChunk), kTuple);
+    // Wait until readable, then grow the buffer by what the kernel holds: resize() zero-fills,
+    // and 64 KiB per read for a command line of a few bytes was a visible share of the CPU.
+    do {
+      std::tie(ec) = co_await sock_.async_wait(asio::ip::tcp::socket::wait_read, kTuple);
+      size_t avail = ec ? 0 : sock_.available(ec);
+      size_t len = std::clamp<size_t>(avail, 1, kReadChunk);  // 0: EOF or an error to read
+      in_.resize(old + len);
+      if (!ec) n = sock_.read_some(asio::buffer(in_.data() + old, len), ec);
+    } while (ec == asio::error::would_block || ec == asio::error::try_again);
   }
   in_.resize(old + n);
   co_return !ec && n > 0;

@@ -75,6 +75,8 @@ std::optional<TrainOptions> ParseTrainArgs(const std::vector<std::string>& args,
 }
 
 std::string DefaultControllerUrl(const std::string& rspamd_url) {
+  // rspamd's normal worker on a unix socket: its controller on the default local port.
+  if (rspamd_url.rfind("unix:", 0) == 0) return "http://127.0.0.1:11334";
   std::string url = rspamd_url;
   size_t scheme = url.find("://");
   size_t host_start = scheme == std::string::npos ? 0 : scheme + 3;

@@ -563,7 +563,20 @@ TEST(ConfigLoader, OutboundRelayAndRspamdUrlAreValidated) {
             "t.yaml:2:19: `delivery.outbound_relay`: bad destination `[192.0.2.1]:x` (expected "
             "[ip]:port, host or host:port)");
   EXPECT_EQ(OneProblem("filters:\n  rspamd: {url: \"127.0.0.1:11333\"}\n"),
-            "t.yaml:2:17: `filters.rspamd.url`: expected an http:// URL, got `127.0.0.1:11333`");
+            "t.yaml:2:17: `filters.rspamd.url`: expected an http:// URL or unix:/PATH, got "
+            "`127.0.0.1:11333`");
+  EXPECT_EQ(OneProblem("filters:\n  rspamd: {url: \"unix:run/rspamd.sock\"}\n"),
+            "t.yaml:2:17: `filters.rspamd.url`: expected an http:// URL or unix:/PATH, got "
+            "`unix:run/rspamd.sock`");
+  EXPECT_EQ(OneProblem("filters:\n  rspamd: {url: \"unix:/" + std::string(110, 'x') + "\"}\n"),
+            "t.yaml:2:17: `filters.rspamd.url`: expected an http:// URL or unix:/PATH, got "
+            "`unix:/" +
+                std::string(110, 'x') + "`");
+}
+
+TEST(ConfigLoader, RspamdUrlMayBeAUnixSocket) {
+  Config c = Load("filters:\n  rspamd: {url: \"unix:/run/rspamd/normal.sock\"}\n");
+  EXPECT_EQ(c.filters.rspamd.url, "unix:/run/rspamd/normal.sock");
 }
 
 TEST(ConfigLoader, HostnameMustLookLikeAHostName) {

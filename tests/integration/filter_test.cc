@@ -154,6 +154,39 @@ TEST_F(FilterTest, GtubeGets550) {
   EXPECT_EQ(sink_.count(), 0u);
 }
 
+// rspamd's normal worker bound to a unix socket (filters.rspamd.url: unix:/PATH): no TCP
+// address is configured, so the scan can only have gone through the socket.
+TEST_F(FilterTest, RspamdOverUnixSocketScans) {
+  FilterSetup f;
+  f.rspamd_url = g_scanners->rspamd().unix_url();
+  ASSERT_TRUE(StartFiltering(f));
+  ExpectRefused("user@example.com", SimpleMessage("gtube-unix", GtubeLine() + "\r\n"), "550 5.7.1");
+  auto line = gw_->log().WaitFor("event=scanned\\b.*\\bverdict=reject\\b", 5s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->line.find("action=reject"), std::string::npos) << line->line;
+  std::string ham = ToCrlf(WithCurrentDate(ReadFixture("corpus/easy-ham-00001.eml")));
+  SendResult r = Send("user@example.com", ham);
+  ASSERT_TRUE(r.accepted) << r.error;
+  ExpectScannedLog(r.queue_id, "accept");
+  auto m = AwaitDelivery("9627.1029933001@munnari.OZ.AU");
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(Header(m->data, "X-Spam-Score"));
+  EXPECT_TRUE(Header(m->data, "X-Spamd-Bar")) << m->data.substr(0, 800);
+  EXPECT_FALSE(Header(m->data, "X-SpamWeeder-Unscanned"));
+}
+
+// A unix socket nobody listens on is a failed scan like a closed port: on_failure applies.
+TEST_F(FilterTest, RspamdUnixSocketMissingTempfails) {
+  FilterSetup f;
+  f.rspamd_url = "unix:" + dir_.File("no-rspamd.sock");
+  ASSERT_TRUE(StartFiltering(f));
+  ExpectRefused("user@example.com", SimpleMessage("unix-down-1"), "451 4.7.1");
+  auto line = gw_->log().WaitFor("event=scanned\\b.*\\bverdict=tempfail\\b", 5s);
+  ASSERT_TRUE(line);
+  EXPECT_NE(line->line.find("failed="), std::string::npos) << line->line;
+  EXPECT_EQ(sink_.count(), 0u);
+}
+
 TEST_F(FilterTest, EicarBase64AttachmentGets554) {
   ASSERT_TRUE(StartFiltering());
   ExpectRefused(

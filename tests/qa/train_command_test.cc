@@ -17,6 +17,7 @@ TEST(DefaultControllerUrlTest, Port11334) {
   EXPECT_EQ(DefaultControllerUrl("http://127.0.0.1:11333/checkv2"), "http://127.0.0.1:11334");
   EXPECT_EQ(DefaultControllerUrl("http://rspamd.local"), "http://rspamd.local:11334");
   EXPECT_EQ(DefaultControllerUrl("http://[::1]:11333/"), "http://[::1]:11334");
+  EXPECT_EQ(DefaultControllerUrl("unix:/run/rspamd/normal.sock"), "http://127.0.0.1:11334");
 }
 
 // Bayes must learn the tokens it later classifies: the learn POST carries exactly what the

@@ -38,6 +38,9 @@ class RspamdProcess {
   bool running() const { return wrapper_ > 0; }
   uint16_t port() const { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // The same normal worker on its unix socket (fixture: $RUNDIR/normal.sock), as a
+  // filters.rspamd.url.
+  std::string unix_url() const { return "unix:" + dir_ + "/normal.sock"; }
   std::string Logs() const;  // stdout/stderr and rspamd.log
 
  private:
