@@ -92,8 +92,9 @@ void RelayQueue::Readmit(DueRetry&& due, int64_t now) {
   bool pending = false;
   for (const auto& r : e->env.recipients)
     if (r.domain == due.domain && r.state == RcptState::kPending) pending = true;
-  // Held, a newer deferral (its own key comes later), on a timer in memory: not now.
-  bool skip = !pending || e->env.held || e->env.next_attempt_ms > now || waiting_ids_.count(id);
+  // Held, or a newer deferral (its own key comes later): not now. One on a short timer in
+  // memory for another domain is scheduled here all the same (a set: never twice).
+  bool skip = !pending || e->env.held || e->env.next_attempt_ms > now;
   DomainState* d = skip ? nullptr : Domain(due.domain);
   // A down domain's window takes it after the probe; a range action restarts the window.
   if (d && (!d->up || d->bulk || d->inflight.count(id))) skip = true;
