@@ -45,6 +45,12 @@ std::vector<metrics::CallbackHandle> RegisterQueueMetrics(metrics::Registry& r,
        &queue::RelayStats::expired);
 
   h.push_back(r.AddCallback(
+      "spamweeder_queue_active_messages",
+      "Envelopes in memory now (queue.active_limit bounds them; deferred mail waits on disk)",
+      Type::kGauge, [&q]() {
+        return std::vector<Sample>{{{}, static_cast<double>(q.active())}};
+      }));
+  h.push_back(r.AddCallback(
       "spamweeder_queue_messages", "Queued messages per domain", Type::kGauge, [&q, config]() {
         std::vector<Sample> out;
         for (const auto& [name, s] : Domains(q, config))

@@ -19,13 +19,15 @@ std::optional<Envelope> IndexedBatch::Current(const std::string& id) {
 
 void IndexedBatch::Replace(const std::optional<Envelope>& old, const std::optional<Envelope>& now,
                            const std::string& id) {
-  std::vector<std::string> before, after;
+  std::vector<std::string> before, after, retry_before, retry_after;
   if (old) {
     before = PendingDomains(*old);
+    retry_before = RetryKeys(*old);
     AddContribution(*old, -1, &delta_);
   }
   if (now) {
     after = PendingDomains(*now);
+    retry_after = RetryKeys(*now);
     AddContribution(*now, +1, &delta_);
   }
   for (const auto& d : before)
@@ -34,6 +36,13 @@ void IndexedBatch::Replace(const std::optional<Envelope>& old, const std::option
   for (const auto& d : after)
     if (!std::binary_search(before.begin(), before.end(), d))
       batch_.Put(cf_.by_domain, DomainKey(d, id), "");
+  // The next-attempt index: keys sorted (same due and ID, by domain) like the domain lists.
+  for (const auto& k : retry_before)
+    if (!std::binary_search(retry_after.begin(), retry_after.end(), k))
+      batch_.Delete(cf_.by_retry, k);
+  for (const auto& k : retry_after)
+    if (!std::binary_search(retry_before.begin(), retry_before.end(), k))
+      batch_.Put(cf_.by_retry, k, "");
   staged_[id] = now;
 }
 
@@ -59,6 +68,10 @@ void IndexedBatch::Patch(const std::string& id, int held, bool clear_next_attemp
   if (clear_next_attempt) now.next_attempt_ms = 0;
   batch_.Put(cf_.envelopes, id, EncodeEnvelope(now));
   Replace(old, now, id);
+}
+
+void IndexedBatch::AdjustCounts(const CountDelta& fix) {
+  for (const auto& [key, cell] : fix) delta_[key].Add(cell);
 }
 
 const CountDelta& IndexedBatch::Seal() {

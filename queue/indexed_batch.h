@@ -25,6 +25,7 @@ struct QueueColumns {
   rocksdb::ColumnFamilyHandle* bodies = nullptr;
   rocksdb::ColumnFamilyHandle* by_domain = nullptr;
   rocksdb::ColumnFamilyHandle* counts = nullptr;
+  rocksdb::ColumnFamilyHandle* by_retry = nullptr;
 };
 
 class IndexedBatch {
@@ -37,6 +38,8 @@ class IndexedBatch {
   void EraseEnvelope(const std::string& id);
   // Rewrites a stored envelope's held flag (-1: unchanged) and next attempt; skips a gone one.
   void Patch(const std::string& id, int held, bool clear_next_attempt);
+  // Adds a counter correction (the counter repair): written with the batch's other changes.
+  void AdjustCounts(const CountDelta& fix);
   rocksdb::WriteBatch& raw() { return batch_; }
   // Adds the counters' new cell values to the batch; returns the delta to apply once durable.
   const CountDelta& Seal();

@@ -2,6 +2,7 @@
 // Cannot fail; malformed stored values are reported by DecodeCell returning false.
 #include "queue/queue_counters.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -34,6 +35,33 @@ std::string DomainKey(const std::string& domain, const std::string& id) {
   k.push_back('\0');
   k += id;
   return k;
+}
+
+std::string RetryKey(int64_t due_ms, const std::string& id, const std::string& domain) {
+  std::string k;
+  PutBe64(&k, static_cast<uint64_t>(std::max<int64_t>(0, due_ms)));
+  k += id;
+  k.push_back('\0');
+  k += domain;
+  return k;
+}
+
+bool ParseRetryKey(std::string_view key, int64_t* due_ms, std::string* id, std::string* domain) {
+  if (key.size() < 9) return false;
+  size_t zero = key.find('\0', 8);
+  if (zero == std::string_view::npos) return false;
+  *due_ms = static_cast<int64_t>(GetBe64(key.substr(0, 8)));
+  *id = std::string(key.substr(8, zero - 8));
+  *domain = std::string(key.substr(zero + 1));
+  return !id->empty();
+}
+
+std::vector<std::string> RetryKeys(const Envelope& env) {
+  std::vector<std::string> keys;
+  if (env.next_attempt_ms <= 0 || env.held) return keys;
+  for (const auto& d : PendingDomains(env))
+    keys.push_back(RetryKey(env.next_attempt_ms, env.id, d));
+  return keys;
 }
 
 std::string DomainPrefix(const std::string& domain) {

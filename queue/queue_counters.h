@@ -31,8 +31,13 @@ struct DomainCounts {
 };
 
 // Index keys: by_domain "<domain>\0<id>" (arrival order within a domain), counts
-// "<domain>\0<be64 bucket start>".
+// "<domain>\0<be64 bucket start>", by_retry "<be64 due ms><id>\0<domain>" (due order).
 std::string DomainKey(const std::string& domain, const std::string& id);
+std::string RetryKey(int64_t due_ms, const std::string& id, const std::string& domain);
+bool ParseRetryKey(std::string_view key, int64_t* due_ms, std::string* id, std::string* domain);
+// The by_retry keys an envelope has: one per pending domain while it waits for a later
+// attempt (next_attempt_ms set, not held); sorted by domain.
+std::vector<std::string> RetryKeys(const Envelope& env);
 std::string DomainPrefix(const std::string& domain);
 std::string CountKey(const std::string& domain, int64_t bucket);
 bool ParseCountKey(std::string_view key, std::string* domain, int64_t* bucket);

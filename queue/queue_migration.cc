@@ -1,4 +1,5 @@
-// Owns the on-disk format migration: format 1 (no indexes) gets them built once at Open.
+// Owns the on-disk format migration: format 1 (no indexes) and 2 (no next-attempt index) get
+// every index built once at Open.
 // Fails by Status (the store does not open; the format key is written last, never half-done).
 #include <rocksdb/db.h>
 
@@ -12,7 +13,7 @@ namespace sw::queue {
 namespace {
 
 constexpr char kFormatKey[] = "format";
-constexpr char kFormatCurrent[] = "2";
+constexpr char kFormatCurrent[] = "3";
 constexpr size_t kMigrationBatch = 10000;
 
 }  // namespace
@@ -23,7 +24,7 @@ Status RocksDbQueueStore::Migrate() {
   if (gs.ok() && format == kFormatCurrent) return Status::Ok();
   if (!gs.ok() && !gs.IsNotFound()) return FromRocks(gs);
   // Indexes left by an interrupted migration are rebuilt from scratch.
-  for (auto* cf : {by_domain_, counts_}) {
+  for (auto* cf : {by_domain_, counts_, by_retry_}) {
     rocksdb::WriteBatch wipe;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
     for (it->SeekToFirst(); it->Valid(); it->Next()) wipe.Delete(cf, it->key());
@@ -42,7 +43,9 @@ Status RocksDbQueueStore::Migrate() {
   };
   Status st = ScanEnvelopes([&](Envelope&& env) {
     if (!failed.ok()) return;
-    batch->PutEnvelope(env, true);  // rewritten as it is: only the index keys are new
+    // Rewritten as it is: only the index keys are new (format 2 -> 3: the by_retry keys of
+    // deferred messages; by_domain and counts are rebuilt the same way, as from format 1).
+    batch->PutEnvelope(env, true);
     ++migrated_;
     if (++in_batch == kMigrationBatch) flush();
   });

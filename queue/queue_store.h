@@ -14,6 +14,22 @@
 
 namespace sw::queue {
 
+// One (message, domain) whose next attempt is due, read from the next-attempt index.
+struct DueRetry {
+  int64_t due_ms = 0;
+  std::string domain;
+  Envelope env;
+};
+// A page of the next-attempt index in due order. `last_key`: the last index key returned (the
+// cursor for the next read); `next_due_ms`: the due time of the first key not returned (0:
+// none), which is <= now when the page stopped at its limit.
+struct DuePage {
+  Status status;
+  std::vector<DueRetry> due;
+  std::string last_key;
+  int64_t next_due_ms = 0;
+};
+
 // Callbacks run on a store thread: post them to your own executor before touching state.
 // Every envelope write keeps the indexes (by domain in arrival order) and the per-domain
 // counters in step, in the same atomic batch.
@@ -44,6 +60,15 @@ class QueueStore {
   // Bulk operator actions: one batch, group-committed with everything else.
   virtual void PatchMany(std::vector<Patch> patches, bool sync, Done done) = 0;
   virtual void RemoveMany(std::vector<std::string> ids, bool sync, Done done) = 0;
+  // Reads, off the caller's thread and after every write submitted before the call, up to
+  // `limit` entries of the next-attempt index after key `after_key` ("" from the start) that
+  // are due at `now_ms`, with their envelopes (an entry whose envelope is gone is skipped).
+  virtual void ReadDue(const std::string& after_key, int64_t now_ms, size_t limit,
+                       std::function<void(DuePage)> done) = 0;
+  // Recounts every domain's counters from the envelopes in the background (off the caller's
+  // thread, reads interleaved with others) and replaces those that drifted, atomically with
+  // the writes after them. `done` gets the domains repaired.
+  virtual void RepairCounts(std::function<void(std::vector<std::string> repaired)> done) = 0;
   // Reads a body.
   virtual void ReadBody(const std::string& id,
                         std::function<void(Status, std::shared_ptr<const std::string>)> done) = 0;

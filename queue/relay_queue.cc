@@ -32,7 +32,8 @@ RelayQueue::RelayQueue(asio::io_context& io, QueueStore& store,
       factory_(std::move(factory)),
       wake_(io),
       sweep_(io),
-      evict_(io) {}
+      evict_(io),
+      retry_(io) {}
 
 RelayQueue::~RelayQueue() {
   Stop();
@@ -45,6 +46,7 @@ void RelayQueue::Stop() {
   wake_.cancel();
   sweep_.cancel();
   evict_.cancel();
+  retry_.cancel();
   for (auto& [name, d] : domains_) {
     if (d.probe_timer) d.probe_timer->cancel();
     if (d.dest) d.dest->Close();

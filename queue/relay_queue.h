@@ -225,6 +225,11 @@ class RelayQueue {
   boost::asio::awaitable<size_t> RemoveBatch(const std::string& domain, QueueAction action,
                                              std::vector<Envelope>& envs);
   boost::asio::awaitable<void> SweepSome();
+  // --- The next-attempt index (relay_queue_retry.cc): deferred messages wait on disk.
+  void ArmRetry(int64_t due_ms);
+  boost::asio::awaitable<void> ReadRetries();
+  void Readmit(DueRetry&& due, int64_t now);
+  void OnCountsRepaired(const std::vector<std::string>& domains);
 
   boost::asio::io_context& io_;
   QueueStore& store_;
@@ -245,6 +250,15 @@ class RelayQueue {
   boost::asio::steady_timer sweep_;
   boost::asio::steady_timer evict_;
   int64_t wake_at_ = 0;
+  boost::asio::steady_timer retry_;  // the next read of the next-attempt index
+  int64_t retry_at_ = 0;             // when it is armed for (0: not armed)
+  std::string retry_cursor_;         // last index key re-admitted ("" from the start)
+  bool retry_reading_ = false;       // a read runs
+  int64_t retry_asked_ = 0;          // earliest due asked for while it ran (0: none)
+  bool retry_starved_ = false;       // due entries wait for room in the active set
+  // A deferral due sooner than this stays on a timer in memory (re-reading it from disk would
+  // cost more than the slot it holds); a later one leaves memory for the next-attempt index.
+  static constexpr int64_t kMemoryRetryMs = 2000;
   uint64_t cache_bytes_ = 0;
   uint64_t cache_limit_ = 64ull << 20;
   static constexpr size_t kHotBacklog = 256;  // ready messages beyond this are not cached

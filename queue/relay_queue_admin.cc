@@ -154,6 +154,8 @@ asio::awaitable<Status> RelayQueue::Act(const std::string& id, QueueAction actio
     case QueueAction::kFlush: {
       if (e.env.held) co_return Status(Status::Code::kUnavailable, "message is held");
       e.env.next_attempt_ms = 0;
+      // Due now on disk too (its next-attempt keys go): a window read takes it at once.
+      store_.Update(e.env, false, nullptr);
       // A flush is an operator's "try now": domains marked down are tried too.
       for (const auto& r : e.env.recipients)
         if (r.state == RcptState::kPending)

@@ -150,13 +150,19 @@ void RelayQueue::AfterAttempt(const Attempt& a) {
   } else if (a.transient) {
     ++stats_.deferred;
     DropBody(e);
-    e.env.next_attempt_ms = a.now + (d->up ? config_->queue.retry_interval.count()
-                                           : config_->delivery.probe_interval.count());
+    int64_t wait =
+        d->up ? config_->queue.retry_interval.count() : config_->delivery.probe_interval.count();
+    e.env.next_attempt_ms = a.now + wait;
+    // The same write puts it in the next-attempt index (by_retry).
     store_.Update(e.env, false, nullptr);
-    if (d->up) {
-      Schedule(a.id, a.domain, e.env.next_attempt_ms);
+    if (d->up && wait <= kMemoryRetryMs) {
+      Schedule(a.id, a.domain, e.env.next_attempt_ms);  // soon: a timer in memory
     } else {
-      MaybeEvict(a.id);  // waits on disk for the probe, keeps its place in arrival order
+      // Leaves memory: the next-attempt index brings it back when due (a 4xx while the
+      // domain is up); a down domain's window reads it after the probe, in arrival order.
+      d->idle_since_ms = std::max(d->idle_since_ms, e.env.next_attempt_ms);
+      if (d->up) ArmRetry(e.env.next_attempt_ms);
+      MaybeEvict(a.id);
     }
   } else if (e.env.HasPending()) {
     store_.Update(e.env, false, nullptr);

@@ -2,6 +2,7 @@
 // Fails soft: a failed read is retried, mail stays on disk.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -57,6 +58,13 @@ Status RelayQueue::Load() {
       if (!d.up && !d.external) observer_->DomainDown(name, now, "", BacklogOf(d), true);
   ArmSweep();
   ArmEvict();
+  ArmRetry(now);  // deferred messages due while the node was stopped go first, in due order
+  // Counters that drifted (an unsynced removal lost) are recounted in the background.
+  store_.RepairCounts([this, alive = alive_](std::vector<std::string> repaired) {
+    asio::post(io_, [this, alive, repaired = std::move(repaired)] {
+      if (*alive) OnCountsRepaired(repaired);
+    });
+  });
   log::Info("queue_loaded")
       .kv("messages", messages)
       .kv("held", held)
@@ -96,6 +104,10 @@ void RelayQueue::WakeStarved() {
     std::string name = std::move(starved_.front());
     starved_.pop_front();
     if (auto it = domains_.find(name); it != domains_.end()) Refill(it->second);
+  }
+  if (retry_starved_ && HasRoom() && !stopped_) {
+    retry_starved_ = false;
+    ArmRetry(NowMs());
   }
 }
 
@@ -148,10 +160,12 @@ void RelayQueue::TakeIntoWindow(DomainState& d, Envelope&& env, int64_t now) {
     return;
   }
   if (d.inflight.count(id) || waiting_ids_.count(id)) return;
-  // A retry later than one probe away waits for its time (4xx while the domain answers);
-  // what waited for a probe goes now.
+  // A retry later than one probe away (a 4xx while the domain answers) is not taken: it
+  // waits on disk, and the next-attempt index re-admits it when due (relay_queue_retry.cc).
+  // What waited for a probe goes now.
   if (e->env.next_attempt_ms > now + config_->delivery.probe_interval.count()) {
-    Schedule(id, d.name, e->env.next_attempt_ms);
+    ArmRetry(e->env.next_attempt_ms);
+    MaybeEvict(id);
     return;
   }
   d.ready.insert(id);

@@ -18,7 +18,7 @@ namespace sw::queue {
 
 // One caller's write: applied to the shared batch by the writer thread.
 struct RocksDbQueueStore::WriteOp {
-  enum class Kind { kRaw, kEnvelope, kErase, kPatch };
+  enum class Kind { kRaw, kEnvelope, kErase, kPatch, kAdjust };
   struct Item {
     Kind kind = Kind::kRaw;
     rocksdb::ColumnFamilyHandle* cf = nullptr;  // kRaw
@@ -29,6 +29,7 @@ struct RocksDbQueueStore::WriteOp {
     Envelope env;                               // kEnvelope
     bool fresh = false;                         // kEnvelope: a new message
     Patch patch;                                // kPatch
+    CountDelta fix;                             // kAdjust: a counter correction
   };
   std::vector<Item> items;
   bool sync = false;
@@ -52,6 +53,9 @@ struct RocksDbQueueStore::WriteOp {
           break;
         case Kind::kPatch:
           b.Patch(it.patch.id, it.patch.held, it.patch.clear_next_attempt);
+          break;
+        case Kind::kAdjust:
+          b.AdjustCounts(it.fix);
           break;
       }
     }
@@ -95,6 +99,7 @@ std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& pa
       {"bodies", big},
       {"by_domain", small},
       {"counts", small},
+      {"by_retry", small},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -110,8 +115,9 @@ std::unique_ptr<RocksDbQueueStore> RocksDbQueueStore::Open(const std::string& pa
   store->bodies_ = handles[2];
   store->by_domain_ = handles[3];
   store->counts_ = handles[4];
-  store->cols_ = {store->meta_, store->envelopes_, store->bodies_, store->by_domain_,
-                  store->counts_};
+  store->by_retry_ = handles[5];
+  store->cols_ = {store->meta_,      store->envelopes_, store->bodies_,
+                  store->by_domain_, store->counts_,    store->by_retry_};
   Status mst = store->Migrate();
   if (mst.ok()) mst = store->LoadCounts();
   if (!mst.ok()) {
@@ -136,17 +142,19 @@ RocksDbQueueStore::~RocksDbQueueStore() {
   rcv_.notify_all();
   if (writer_.joinable()) writer_.join();
   if (reader_.joinable()) reader_.join();
+  rq_.clear();  // a job queued after the reader stopped (a recount's snapshot goes with it)
   if (db_) {
     db_->FlushWAL(true);
     // Memtables to table files on a clean stop: the next start replays no write-ahead log
     // (restart time and memory independent of what was written last).
     rocksdb::FlushOptions fo;
-    db_->Flush(fo, {meta_, envelopes_, bodies_, by_domain_, counts_});
+    db_->Flush(fo, {meta_, envelopes_, bodies_, by_domain_, counts_, by_retry_});
     db_->DestroyColumnFamilyHandle(envelopes_);
     db_->DestroyColumnFamilyHandle(bodies_);
     db_->DestroyColumnFamilyHandle(meta_);
     db_->DestroyColumnFamilyHandle(by_domain_);
     db_->DestroyColumnFamilyHandle(counts_);
+    db_->DestroyColumnFamilyHandle(by_retry_);
     db_->Close();
   }
 }
@@ -288,6 +296,31 @@ void RocksDbQueueStore::PutMetaAsync(const std::string& key, const std::string& 
   Submit(std::move(op));
 }
 
+void RocksDbQueueStore::SubmitBarrier(Done done) {
+  auto op = std::make_unique<WriteOp>();
+  op->done = std::move(done);
+  Submit(std::move(op));
+}
+
+void RocksDbQueueStore::SubmitFix(CountDelta fix, Done done) {
+  auto op = std::make_unique<WriteOp>();
+  op->sync = true;
+  op->done = std::move(done);
+  WriteOp::Item item;
+  item.kind = WriteOp::Kind::kAdjust;
+  item.fix = std::move(fix);
+  op->items.push_back(std::move(item));
+  Submit(std::move(op));
+}
+
+void RocksDbQueueStore::PostRead(std::function<void()> job) {
+  {
+    std::lock_guard lk(rmu_);
+    rq_.push_back(std::move(job));
+  }
+  rcv_.notify_one();
+}
+
 void RocksDbQueueStore::ReadAfterWrites(std::function<void()> job) {
   auto op = std::make_unique<WriteOp>();
   op->done = [this, job = std::move(job)](Status) mutable {
@@ -353,6 +386,44 @@ void RocksDbQueueStore::ReadEnvelope(const std::string& id, EnvelopesDone done) 
       if (auto env = DecodeEnvelope(raw); env && env->id == id) out.push_back(std::move(*env));
     }
     done(s.IsNotFound() ? Status::Ok() : FromRocks(s), std::move(out), id, true);
+  });
+}
+
+// Walks by_retry in due order after `after_key`, stops at the first key not yet due.
+void RocksDbQueueStore::ReadDue(const std::string& after_key, int64_t now_ms, size_t limit,
+                                std::function<void(DuePage)> done) {
+  ReadAfterWrites([this, after_key, now_ms, limit, done = std::move(done)] {
+    rocksdb::ReadOptions ro;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, by_retry_));
+    DuePage page;
+    page.last_key = after_key;
+    if (after_key.empty()) {
+      it->SeekToFirst();
+    } else {
+      it->Seek(after_key);
+      if (it->Valid() && it->key() == rocksdb::Slice(after_key)) it->Next();
+    }
+    for (; it->Valid(); it->Next()) {
+      DueRetry d;
+      std::string id;
+      if (!ParseRetryKey(std::string_view(it->key().data(), it->key().size()), &d.due_ms, &id,
+                         &d.domain))
+        continue;
+      if (d.due_ms > now_ms || page.due.size() >= limit) {
+        page.next_due_ms = d.due_ms;
+        break;
+      }
+      page.last_key = it->key().ToString();
+      std::string raw;
+      if (!db_->Get(ro, envelopes_, id, &raw).ok()) continue;
+      ++envelopes_read_;
+      auto env = DecodeEnvelope(raw);
+      if (!env || env->id != id) continue;
+      d.env = std::move(*env);
+      page.due.push_back(std::move(d));
+    }
+    page.status = FromRocks(it->status());
+    done(std::move(page));
   });
 }
 

@@ -44,6 +44,9 @@ class RocksDbQueueStore : public QueueStore {
                   EnvelopesDone done) override;
   void ReadQueue(const std::string& after, size_t limit, EnvelopesDone done) override;
   void ReadEnvelope(const std::string& id, EnvelopesDone done) override;
+  void ReadDue(const std::string& after_key, int64_t now_ms, size_t limit,
+               std::function<void(DuePage)> done) override;
+  void RepairCounts(std::function<void(std::vector<std::string> repaired)> done) override;
   Status ScanEnvelopes(const std::function<void(Envelope&&)>& fn) override;
   void VisitCounts(
       const std::function<void(const std::map<std::string, DomainCounts>&)>& fn) const override;
@@ -65,6 +68,7 @@ class RocksDbQueueStore : public QueueStore {
 
  private:
   struct WriteOp;
+  struct Recount;
   RocksDbQueueStore() = default;
   void WriterLoop();
   void ReaderLoop();
@@ -74,8 +78,15 @@ class RocksDbQueueStore : public QueueStore {
   void ReadIndexed(const std::string& prefix, const std::string& after, size_t limit,
                    EnvelopesDone done);
   Status LoadCounts();
-  // Format 1 (no indexes) -> 2: indexes and counters built from the envelopes, once
-  // (queue_migration.cc).
+  // The counter repair's steps on the reader thread (counter_repair.cc).
+  void RecountStep(std::shared_ptr<Recount> r);
+  void FinishRecount(std::shared_ptr<Recount> r);
+  void PostRead(std::function<void()> job);  // to the reader thread, no write barrier
+  // An empty write: `done` runs on the writer thread after every write submitted before.
+  void SubmitBarrier(Done done);
+  void SubmitFix(CountDelta fix, Done done);  // a synced counter correction
+  // Format 1 (no indexes) or 2 (no next-attempt index) -> 3: indexes and counters built
+  // from the envelopes, once (queue_migration.cc).
   Status Migrate();
 
   std::unique_ptr<rocksdb::DB> db_;
@@ -84,6 +95,7 @@ class RocksDbQueueStore : public QueueStore {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* by_domain_ = nullptr;
   rocksdb::ColumnFamilyHandle* counts_ = nullptr;
+  rocksdb::ColumnFamilyHandle* by_retry_ = nullptr;
   QueueColumns cols_;
   mutable std::mutex cmu_;  // counters_: written by the writer thread, read by anyone
   QueueCounters counters_;

@@ -68,4 +68,18 @@ boost::asio::awaitable<EnvelopePage> AwaitPage(Start start) {
       boost::asio::use_awaitable);
 }
 
+// `start(done)` must call QueueStore::ReadDue with `done` as its callback.
+template <typename Start>
+boost::asio::awaitable<DuePage> AwaitDue(Start start) {
+  return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(DuePage)>(
+      [start = std::move(start)](auto handler) mutable {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        start([h](DuePage page) {
+          auto ex = boost::asio::get_associated_executor(*h);
+          boost::asio::post(ex, [h, page = std::move(page)]() mutable { (*h)(std::move(page)); });
+        });
+      },
+      boost::asio::use_awaitable);
+}
+
 }  // namespace sw::queue

@@ -179,7 +179,8 @@ TEST_F(RocksDbQueueStoreTest, UnreadableRecordIsQuarantinedNotDropped) {
                                                         {"envelopes", {}},
                                                         {"bodies", {}},
                                                         {"by_domain", {}},
-                                                        {"counts", {}}};
+                                                        {"counts", {}},
+                                                        {"by_retry", {}}};
     std::vector<rocksdb::ColumnFamilyHandle*> h;
     rocksdb::DB* db;
     ASSERT_TRUE(rocksdb::DB::Open(o, dir_.string(), cfs, &h, &db).ok());
@@ -314,6 +315,185 @@ TEST_F(RocksDbQueueStoreTest, PreviousFormatIsMigratedOnOpen) {
   auto again = Open();
   EXPECT_EQ(again->migrated(), 0u) << "migrated once";
   EXPECT_EQ(Totals(*again, "example.com").messages, 3);
+}
+
+DuePage ReadDueSync(QueueStore& s, const std::string& after, int64_t now, size_t limit) {
+  std::promise<DuePage> p;
+  s.ReadDue(after, now, limit, [&](DuePage page) { p.set_value(std::move(page)); });
+  return p.get_future().get();
+}
+
+Status Wait(const std::function<void(QueueStore::Done)>& start) {
+  std::promise<Status> p;
+  start([&](Status st) { p.set_value(st); });
+  return p.get_future().get();
+}
+
+// (id, domain) of a due page, in order.
+std::vector<std::string> DueOf(const DuePage& page) {
+  std::vector<std::string> out;
+  for (const auto& d : page.due) out.push_back(d.env.id + "/" + d.domain);
+  return out;
+}
+
+using Strings = std::vector<std::string>;
+
+// The next-attempt index follows the envelope in the same batch: a deferral adds one key per
+// pending domain, a delivery to one domain removes its key, hold and flush remove them, a
+// removal too; reads come in due order, stop at the first key not due, page by `limit`.
+TEST_F(RocksDbQueueStoreTest, NextAttemptIndexFollowsTheEnvelope) {
+  auto s = Open();
+  Envelope a = Env("0000000000000031");
+  a.recipients.push_back({"x@other.test", "other.test", RcptState::kPending, ""});
+  Envelope b = Env("0000000000000032");
+  Envelope c = Env("0000000000000033");
+  for (const auto* e : {&a, &b, &c}) ASSERT_TRUE(EnqueueSync(*s, *e, "body").ok());
+  EXPECT_TRUE(ReadDueSync(*s, "", 1LL << 50, 10).due.empty()) << "new mail is not deferred";
+  a.next_attempt_ms = 2000;
+  b.next_attempt_ms = 1000;
+  c.next_attempt_ms = 5000;
+  for (const auto* e : {&a, &b, &c})
+    ASSERT_TRUE(Wait([&](QueueStore::Done d) { s->Update(*e, false, d); }).ok());
+  DuePage all = ReadDueSync(*s, "", 4000, 10);
+  ASSERT_TRUE(all.status.ok());
+  EXPECT_EQ(DueOf(all), (Strings{"0000000000000032/example.com", "0000000000000031/example.com",
+                                 "0000000000000031/other.test"}));
+  EXPECT_EQ(all.next_due_ms, 5000) << "stops at the first key not due";
+  ASSERT_EQ(all.due.size(), 3u);
+  EXPECT_EQ(all.due[0].due_ms, 1000);
+  EXPECT_EQ(all.due[0].env.next_attempt_ms, 1000);
+  // Paging: a limit of one, then on from the cursor.
+  DuePage first = ReadDueSync(*s, "", 4000, 1);
+  EXPECT_EQ(DueOf(first), (Strings{"0000000000000032/example.com"}));
+  EXPECT_EQ(first.next_due_ms, 2000) << "the next key is due already";
+  EXPECT_EQ(DueOf(ReadDueSync(*s, first.last_key, 4000, 10)),
+            (Strings{"0000000000000031/example.com", "0000000000000031/other.test"}));
+  // Re-deferred: the old key goes with the write of the new one.
+  b.next_attempt_ms = 3000;
+  ASSERT_TRUE(Wait([&](QueueStore::Done d) { s->Update(b, false, d); }).ok());
+  // Delivered to example.com: only other.test's key is left.
+  a.recipients[0].state = RcptState::kDelivered;
+  ASSERT_TRUE(Wait([&](QueueStore::Done d) { s->Update(a, false, d); }).ok());
+  EXPECT_EQ(DueOf(ReadDueSync(*s, "", 1LL << 50, 10)),
+            (Strings{"0000000000000031/other.test", "0000000000000032/example.com",
+                     "0000000000000033/example.com"}));
+  // Hold (b), flush (c: next attempt cleared), removal (a): no key is left.
+  ASSERT_TRUE(Wait([&](QueueStore::Done d) {
+                s->PatchMany({{b.id, 1, false}, {c.id, -1, true}}, true, d);
+              }).ok());
+  ASSERT_TRUE(Wait([&](QueueStore::Done d) { s->Remove(a.id, d); }).ok());
+  DuePage none = ReadDueSync(*s, "", 1LL << 50, 10);
+  EXPECT_TRUE(none.due.empty()) << DueOf(none).size();
+  EXPECT_EQ(none.next_due_ms, 0);
+  // Released and deferred again: its key survives a reopen.
+  b.held = false;
+  b.next_attempt_ms = 7000;
+  ASSERT_TRUE(Wait([&](QueueStore::Done d) { s->Update(b, true, d); }).ok());
+  s.reset();
+  s = Open();
+  DuePage after = ReadDueSync(*s, "", 6999, 10);
+  EXPECT_TRUE(after.due.empty());
+  EXPECT_EQ(after.next_due_ms, 7000);
+  EXPECT_EQ(DueOf(ReadDueSync(*s, "", 7000, 10)), (Strings{"0000000000000032/example.com"}));
+}
+
+// A queue of format 2 (indexes and counters, no next-attempt index) gets it at Open: its
+// deferred message is found by due time.
+TEST_F(RocksDbQueueStoreTest, FormatTwoQueueGetsTheNextAttemptIndex) {
+  {
+    auto s = Open();
+    Envelope e = Env("0000000000000041");
+    e.next_attempt_ms = 4242;
+    ASSERT_TRUE(EnqueueSync(*s, e, "body").ok());
+    ASSERT_TRUE(EnqueueSync(*s, Env("0000000000000042"), "body").ok());
+  }
+  {  // Back to format 2: no by_retry keys, the format key says 2.
+    rocksdb::DBOptions o;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                        {"envelopes", {}},
+                                                        {"bodies", {}},
+                                                        {"by_domain", {}},
+                                                        {"counts", {}},
+                                                        {"by_retry", {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> h;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.string(), cfs, &h, &db).ok());
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h[5]));
+    int keys = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next(), ++keys)
+      ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), h[5], it->key()).ok());
+    EXPECT_EQ(keys, 1);
+    it.reset();
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), h[0], "format", "2").ok());
+    for (auto* x : h) db->DestroyColumnFamilyHandle(x);
+    delete db;
+  }
+  auto s = Open();
+  EXPECT_EQ(s->migrated(), 2u);
+  DuePage p = ReadDueSync(*s, "", 5000, 10);
+  EXPECT_EQ(DueOf(p), (Strings{"0000000000000041/example.com"}));
+  EXPECT_EQ(Totals(*s, "example.com").messages, 2);
+}
+
+// Counters that drifted (one too many for example.com, none for other.test) are recounted
+// from the envelopes and replaced, durably; the repair reports the domains it fixed.
+TEST_F(RocksDbQueueStoreTest, DriftedCountersAreRepaired) {
+  {
+    auto s = Open();
+    for (int i = 0; i < 3; ++i) {
+      Envelope e = Env("000000000000005" + std::to_string(i));
+      e.size = 10;
+      if (i == 0) e.recipients.push_back({"x@other.test", "other.test", RcptState::kPending, ""});
+      ASSERT_TRUE(EnqueueSync(*s, e, "0123456789").ok());
+    }
+  }
+  {
+    rocksdb::DBOptions o;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                        {"envelopes", {}},
+                                                        {"bodies", {}},
+                                                        {"by_domain", {}},
+                                                        {"counts", {}},
+                                                        {"by_retry", {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> h;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.string(), cfs, &h, &db).ok());
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h[4]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string domain;
+      int64_t bucket = 0;
+      CountCell c;
+      ASSERT_TRUE(ParseCountKey(it->key().ToString(), &domain, &bucket));
+      ASSERT_TRUE(DecodeCell(it->value().ToString(), &c));
+      if (domain == "other.test") {
+        ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), h[4], it->key()).ok());
+      } else if (domain == "example.com") {
+        c.messages += 1;  // a removal whose counter change was lost
+        c.bytes += 10;
+        ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), h[4], it->key(), EncodeCell(c)).ok());
+      }
+    }
+    it.reset();
+    for (auto* x : h) db->DestroyColumnFamilyHandle(x);
+    delete db;
+  }
+  auto s = Open();
+  EXPECT_EQ(Totals(*s, "example.com").messages, 4) << "the drift as stored";
+  EXPECT_EQ(Totals(*s, "other.test").messages, 0);
+  std::promise<std::vector<std::string>> p;
+  s->RepairCounts([&](std::vector<std::string> r) { p.set_value(std::move(r)); });
+  EXPECT_EQ(p.get_future().get(), (Strings{"example.com", "other.test"}));
+  EXPECT_EQ(Totals(*s, "example.com").messages, 3);
+  EXPECT_EQ(Totals(*s, "example.com").bytes, 30);
+  EXPECT_EQ(Totals(*s, "other.test").messages, 1);
+  EXPECT_EQ(Totals(*s, kTotalsDomain).messages, 3);
+  s.reset();
+  s = Open();
+  EXPECT_EQ(Totals(*s, "example.com").messages, 3) << "the repair was written";
+  EXPECT_EQ(Totals(*s, "other.test").messages, 1);
+  std::promise<std::vector<std::string>> again;
+  s->RepairCounts([&](std::vector<std::string> r) { again.set_value(std::move(r)); });
+  EXPECT_TRUE(again.get_future().get().empty()) << "nothing drifted any more";
 }
 
 }  // namespace
