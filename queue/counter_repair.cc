@@ -43,9 +43,21 @@ struct RocksDbQueueStore::Recount {
 // copied with it describe the same state; the correction is a delta, so the writes applied
 // after the snapshot stay counted.
 void RocksDbQueueStore::RepairCounts(std::function<void(std::vector<std::string>)> done) {
-  SubmitBarrier([this, done = std::move(done)](Status) mutable {
+  {
+    std::lock_guard lk(repair_mu_);
+    repair_done_ = std::move(done);
+  }
+  // The caller's callback runs under repair_mu_, so that after CancelRepair it never runs.
+  auto deliver = [this](std::vector<std::string> repaired) {
+    std::lock_guard lk(repair_mu_);
+    if (!repair_done_) return;
+    auto fn = std::move(repair_done_);
+    repair_done_ = nullptr;
+    fn(std::move(repaired));
+  };
+  SubmitBarrier([this, deliver](Status) mutable {
     auto r = std::make_shared<Recount>();
-    r->done = std::move(done);
+    r->done = std::move(deliver);
     r->snapshot = std::make_unique<rocksdb::ManagedSnapshot>(db_.get());
     {
       std::lock_guard lk(cmu_);
@@ -53,6 +65,11 @@ void RocksDbQueueStore::RepairCounts(std::function<void(std::vector<std::string>
     }
     PostRead([this, r] { RecountStep(r); });
   });
+}
+
+void RocksDbQueueStore::CancelRepair() {
+  std::lock_guard lk(repair_mu_);
+  repair_done_ = nullptr;
 }
 
 void RocksDbQueueStore::RecountStep(std::shared_ptr<Recount> r) {

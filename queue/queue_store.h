@@ -69,6 +69,8 @@ class QueueStore {
   // thread, reads interleaved with others) and replaces those that drifted, atomically with
   // the writes after them. `done` gets the domains repaired.
   virtual void RepairCounts(std::function<void(std::vector<std::string> repaired)> done) = 0;
+  // After it returns, the `done` of a running RepairCounts is never called (its owner stops).
+  virtual void CancelRepair() = 0;
   // Reads a body.
   virtual void ReadBody(const std::string& id,
                         std::function<void(Status, std::shared_ptr<const std::string>)> done) = 0;

@@ -43,6 +43,7 @@ RelayQueue::~RelayQueue() {
 void RelayQueue::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  store_.CancelRepair();  // its callback posts to io_, which may go with this queue
   wake_.cancel();
   sweep_.cancel();
   evict_.cancel();

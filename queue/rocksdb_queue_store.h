@@ -47,6 +47,7 @@ class RocksDbQueueStore : public QueueStore {
   void ReadDue(const std::string& after_key, int64_t now_ms, size_t limit,
                std::function<void(DuePage)> done) override;
   void RepairCounts(std::function<void(std::vector<std::string> repaired)> done) override;
+  void CancelRepair() override;
   Status ScanEnvelopes(const std::function<void(Envelope&&)>& fn) override;
   void VisitCounts(
       const std::function<void(const std::map<std::string, DomainCounts>&)>& fn) const override;
@@ -97,6 +98,8 @@ class RocksDbQueueStore : public QueueStore {
   rocksdb::ColumnFamilyHandle* counts_ = nullptr;
   rocksdb::ColumnFamilyHandle* by_retry_ = nullptr;
   QueueColumns cols_;
+  std::mutex repair_mu_;  // repair_done_: RepairCounts' caller, until delivered or cancelled
+  std::function<void(std::vector<std::string>)> repair_done_;
   mutable std::mutex cmu_;  // counters_: written by the writer thread, read by anyone
   QueueCounters counters_;
 
