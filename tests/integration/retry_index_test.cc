@@ -144,7 +144,8 @@ TEST_F(RetryIndexTest, DeferredMailWaitsOnDiskAndComesBackWhenDueAcrossARestart)
 TEST_F(RetryIndexTest, DriftedCounterIsRepairedAfterStart) {
   ClosedPort dead;
   GatewayOptions o = DefaultOptions();
-  o.domains = {{"example.com", {"[127.0.0.1]:" + std::to_string(dead.port())}, {}, "opportunistic"}};
+  o.domains = {
+      {"example.com", {"[127.0.0.1]:" + std::to_string(dead.port())}, {}, "opportunistic"}};
   o.probe_interval = "1h";  // stays down: the mail stays queued
   ASSERT_TRUE(StartGateway(o));
   for (int i = 0; i < 3; ++i) {
