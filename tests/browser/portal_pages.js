@@ -17,8 +17,17 @@ async function noOperatorBrand(t, page, where) {
     `no operator brand on the reseller's ${where}`);
 }
 
+// Shows `hash` and waits for `ready` on the page it renders. The page shown before is marked
+// first: several pages have a `main table`, and the old one stays until the new page's data
+// arrives (under ASan the audit page once read the tokens page's table).
 async function go(page, hash, ready) {
-  await page.evaluate((h) => { location.hash = h; }, hash);
+  const changed = await page.evaluate((h) => {
+    if (location.hash === h) return false;
+    for (const n of document.querySelectorAll('#main > *')) n.setAttribute('data-stale', '');
+    location.hash = h;
+    return true;
+  }, hash);
+  if (changed) await page.locator('#main > h1:not([data-stale])').waitFor();
   await page.locator(ready).first().waitFor();
 }
 
