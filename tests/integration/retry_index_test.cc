@@ -14,9 +14,12 @@
 #include "admin/http_client.h"
 #include "queue/queue_counters.h"
 #include "tests/integration/harness/gateway_process.h"
+#include "tests/queue/raw_queue_db.h"
 
 namespace sw::it {
 namespace {
+
+using sw::queue::test_support::RawQueueDb;
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
@@ -157,16 +160,10 @@ TEST_F(RetryIndexTest, DriftedCounterIsRepairedAfterStart) {
   ASSERT_TRUE(gw_->log().WaitFor("event=domain_down domain=example.com", 10s));
   ASSERT_TRUE(gw_->Sigterm(20s));
   {
-    rocksdb::DBOptions opt;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
-                                                        {"envelopes", {}},
-                                                        {"bodies", {}},
-                                                        {"by_domain", {}},
-                                                        {"counts", {}},
-                                                        {"by_retry", {}}};
-    std::vector<rocksdb::ColumnFamilyHandle*> h;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(opt, gw_->queue_path(), cfs, &h, &db).ok());
+    RawQueueDb raw;
+    ASSERT_TRUE(raw.Open(gw_->queue_path()));
+    rocksdb::DB* db = raw.db;
+    const auto& h = raw.handles;
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h[4]));
     int changed = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -181,8 +178,6 @@ TEST_F(RetryIndexTest, DriftedCounterIsRepairedAfterStart) {
       ++changed;
     }
     it.reset();
-    for (auto* x : h) db->DestroyColumnFamilyHandle(x);
-    delete db;
     ASSERT_EQ(changed, 1);
   }
   ASSERT_TRUE(gw_->Start());

@@ -13,9 +13,12 @@
 #include <random>
 
 #include "queue/record_codec.h"
+#include "tests/queue/raw_queue_db.h"
 
 namespace sw::queue {
 namespace {
+
+using sw::queue::test_support::RawQueueDb;
 
 // RocksDB's file system with a count of the Sync/Fsync calls on write-ahead log files: what
 // actually reached the disk, whatever the store says about itself.
@@ -174,19 +177,11 @@ TEST_F(RocksDbQueueStoreTest, UnreadableRecordIsQuarantinedNotDropped) {
   }
   {
     // Corrupt one envelope behind the store's back.
-    rocksdb::DBOptions o;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
-                                                        {"envelopes", {}},
-                                                        {"bodies", {}},
-                                                        {"by_domain", {}},
-                                                        {"counts", {}},
-                                                        {"by_retry", {}}};
-    std::vector<rocksdb::ColumnFamilyHandle*> h;
-    rocksdb::DB* db;
-    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.string(), cfs, &h, &db).ok());
+    RawQueueDb raw;
+    ASSERT_TRUE(raw.Open(dir_.string()));
+    rocksdb::DB* db = raw.db;
+    const auto& h = raw.handles;
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), h[1], "0000000000000004", "garbage").ok());
-    for (auto* x : h) db->DestroyColumnFamilyHandle(x);
-    delete db;
   }
   auto s = Open();
   std::vector<std::string> ids;
@@ -408,16 +403,10 @@ TEST_F(RocksDbQueueStoreTest, FormatTwoQueueGetsTheNextAttemptIndex) {
     ASSERT_TRUE(EnqueueSync(*s, Env("0000000000000042"), "body").ok());
   }
   {  // Back to format 2: no by_retry keys, the format key says 2.
-    rocksdb::DBOptions o;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
-                                                        {"envelopes", {}},
-                                                        {"bodies", {}},
-                                                        {"by_domain", {}},
-                                                        {"counts", {}},
-                                                        {"by_retry", {}}};
-    std::vector<rocksdb::ColumnFamilyHandle*> h;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.string(), cfs, &h, &db).ok());
+    RawQueueDb raw;
+    ASSERT_TRUE(raw.Open(dir_.string()));
+    rocksdb::DB* db = raw.db;
+    const auto& h = raw.handles;
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h[5]));
     int keys = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next(), ++keys)
@@ -425,8 +414,6 @@ TEST_F(RocksDbQueueStoreTest, FormatTwoQueueGetsTheNextAttemptIndex) {
     EXPECT_EQ(keys, 1);
     it.reset();
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), h[0], "format", "2").ok());
-    for (auto* x : h) db->DestroyColumnFamilyHandle(x);
-    delete db;
   }
   auto s = Open();
   EXPECT_EQ(s->migrated(), 2u);
@@ -448,16 +435,10 @@ TEST_F(RocksDbQueueStoreTest, DriftedCountersAreRepaired) {
     }
   }
   {
-    rocksdb::DBOptions o;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
-                                                        {"envelopes", {}},
-                                                        {"bodies", {}},
-                                                        {"by_domain", {}},
-                                                        {"counts", {}},
-                                                        {"by_retry", {}}};
-    std::vector<rocksdb::ColumnFamilyHandle*> h;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(o, dir_.string(), cfs, &h, &db).ok());
+    RawQueueDb raw;
+    ASSERT_TRUE(raw.Open(dir_.string()));
+    rocksdb::DB* db = raw.db;
+    const auto& h = raw.handles;
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), h[4]));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       std::string domain;
@@ -474,8 +455,6 @@ TEST_F(RocksDbQueueStoreTest, DriftedCountersAreRepaired) {
       }
     }
     it.reset();
-    for (auto* x : h) db->DestroyColumnFamilyHandle(x);
-    delete db;
   }
   auto s = Open();
   EXPECT_EQ(Totals(*s, "example.com").messages, 4) << "the drift as stored";
