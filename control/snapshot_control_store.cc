@@ -178,32 +178,34 @@ Status SnapshotControlStore::ReadChangesSince(uint64_t after, uint64_t* version,
   return st;
 }
 
-void SnapshotControlStore::CopyChangeSet(const ChangeSet& changes) {
-  std::vector<RecordPut> puts;
-  for (const auto& put : changes.puts)
-    if (SnapshotKey(put.key)) puts.push_back(put);
-  ChangeSet dels;
-  for (const auto& key : changes.deletes)
-    if (SnapshotKey(key)) dels.deletes.push_back(key);
-  Status st = puts.empty() ? Status::Ok() : local_->PutUnsynced(puts);
-  if (st.ok() && !dels.empty()) st = local_->Commit(dels);
+// Writes the snapshot's share of `puts` and `deletes` (unsynced puts; deletes, rare, synced).
+bool SnapshotControlStore::WriteCopies(const std::vector<RecordPut>& puts,
+                                       const std::vector<std::string>& deletes) {
+  std::vector<RecordPut> keep;
+  for (const auto& put : puts)
+    if (SnapshotKey(put.key)) keep.push_back(put);
+  ChangeSet gone;
+  for (const auto& key : deletes)
+    if (SnapshotKey(key)) gone.deletes.push_back(key);
+  Status st = keep.empty() ? Status::Ok() : local_->PutUnsynced(keep);
+  if (st.ok() && !gone.empty()) st = local_->Commit(gone);
   if (!st.ok()) log::Warn("control_snapshot_failed").kv("detail", st.message());
+  return st.ok();
+}
+
+void SnapshotControlStore::CopyChangeSet(const ChangeSet& changes) {
+  WriteCopies(changes.puts, changes.deletes);
 }
 
 void SnapshotControlStore::CopyPrefix(const std::string& prefix, std::vector<RecordPut>& records) {
   std::set<std::string> keep;
   for (const auto& r : records) keep.insert(r.key);
-  ChangeSet gone;
+  std::vector<std::string> gone;
   Status st = local_->ScanPrefix(prefix, [&](const std::string& key, const std::string&) {
-    if (!keep.count(key)) gone.deletes.push_back(key);
+    if (!keep.count(key)) gone.push_back(key);
     return true;
   });
-  if (st.ok() && !records.empty()) st = local_->PutUnsynced(records);
-  if (st.ok() && !gone.empty()) st = local_->Commit(gone);
-  if (!st.ok()) {
-    log::Warn("control_snapshot_failed").kv("detail", st.message());
-    return;
-  }
+  if (!st.ok() || !WriteCopies(records, gone)) return;
   std::lock_guard lock(copy_mu_);
   full_read_prefixes_ |= 1u << PrefixIndex(prefix);
   if (full_read_prefixes_ == 0xF) {
@@ -214,21 +216,15 @@ void SnapshotControlStore::CopyPrefix(const std::string& prefix, std::vector<Rec
 
 void SnapshotControlStore::CopyChanges(const std::vector<RecordChange>& changes, uint64_t version) {
   std::vector<RecordPut> puts;
-  ChangeSet dels;
+  std::vector<std::string> deletes;
   for (const auto& ch : changes) {
-    if (!SnapshotKey(ch.key)) continue;
     if (ch.deleted) {
-      dels.deletes.push_back(ch.key);
+      deletes.push_back(ch.key);
     } else {
       puts.push_back({ch.key, ch.json});
     }
   }
-  Status st = puts.empty() ? Status::Ok() : local_->PutUnsynced(puts);
-  if (st.ok() && !dels.empty()) st = local_->Commit(dels);
-  if (!st.ok()) {
-    log::Warn("control_snapshot_failed").kv("detail", st.message());
-    return;
-  }
+  if (!WriteCopies(puts, deletes)) return;
   std::lock_guard lock(copy_mu_);
   SaveVersion(version);
 }

@@ -66,6 +66,7 @@ class SnapshotControlStore : public ControlStore {
   ControlStore* Primary() const { return primary_.load(std::memory_order_acquire); }
   void RetryLoop();
   // Copies of what the primary answered or took.
+  bool WriteCopies(const std::vector<RecordPut>& puts, const std::vector<std::string>& deletes);
   void CopyChangeSet(const ChangeSet& changes);
   void CopyPrefix(const std::string& prefix, std::vector<RecordPut>& records);
   void CopyChanges(const std::vector<RecordChange>& changes, uint64_t version);
