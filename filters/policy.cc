@@ -78,10 +78,11 @@ bool SamePolicy(const config::DomainConfig& a, const config::DomainConfig& b) {
          a.spam.subject_tag == b.spam.subject_tag && a.virus == b.virus;
 }
 
-Verdict Decide(const config::DomainConfig& domain, const std::vector<PolicyInput>& inputs) {
-  Verdict v;
-  v.scanned = true;
-  bool tempfail_failure = false;
+namespace {
+
+// Every filter's time, failure and virus into `v`; returns the first spam score, if any.
+const FilterResult* Collect(const std::vector<PolicyInput>& inputs, Verdict& v,
+                            bool* tempfail_failure) {
   const FilterResult* spam = nullptr;
   for (const auto& in : inputs) {
     const FilterResult& r = in.result;
@@ -89,7 +90,7 @@ Verdict Decide(const config::DomainConfig& domain, const std::vector<PolicyInput
     if (!r.ok()) {
       v.failures.push_back(r.filter + ": " + r.error);
       if (in.on_failure == config::OnFailure::kTempfail) {
-        tempfail_failure = true;
+        *tempfail_failure = true;
       } else {
         v.unscanned.push_back(r.filter);
       }
@@ -104,55 +105,22 @@ Verdict Decide(const config::DomainConfig& domain, const std::vector<PolicyInput
     v.action = spam->action;
     v.symbols = spam->symbols;
   }
+  return spam;
+}
 
-  // Rejections: a virus first, then spam.
-  if (!v.virus.empty() && domain.virus == config::VirusAction::kReject) {
-    v.disposition = Disposition::kReject;
-    v.code = 554;
-    v.enhanced = "5.7.1";
-    v.text = "Message rejected: virus found (" + Printable(v.virus) + ")";
-    v.reason = "virus";
-    return v;
-  }
-  bool reject = false;
-  bool tag = false;
-  if (spam) {
-    const auto& sp = domain.spam;
-    bool rspamd_reject = spam->action == "reject";
-    reject = sp.reject_score ? (spam->score >= *sp.reject_score || (spam->forced && rspamd_reject))
-                             : rspamd_reject;
-    tag = sp.tag_score ? spam->score >= *sp.tag_score
-                       : (spam->action == "add header" || spam->action == "rewrite subject");
-    if (sp.tag_score) v.required = *sp.tag_score;
-  }
-  if (reject) {
-    v.disposition = Disposition::kReject;
-    v.code = 550;
-    v.enhanced = "5.7.1";
-    v.text = "Message rejected as spam";
-    v.reason = "spam";
-    return v;
-  }
-  if (tempfail_failure) {
-    v.disposition = Disposition::kTempfail;
-    v.code = 451;
-    v.enhanced = "4.7.1";
-    v.text = "Message could not be scanned, try again later";
-    v.reason = "scanner failed";
-    return v;
-  }
-  if (spam && spam->action == "soft reject") {
-    v.disposition = Disposition::kTempfail;
-    v.code = 451;
-    v.enhanced = "4.7.1";
-    v.text = "Try again later";
-    v.reason = "soft reject";
-    return v;
-  }
+Verdict Refused(Verdict v, Disposition d, int code, const char* enhanced, std::string text,
+                const char* reason) {
+  v.disposition = d;
+  v.code = code;
+  v.enhanced = enhanced;
+  v.text = std::move(text);
+  v.reason = reason;
+  return v;
+}
 
-  // Accepted: header changes. Client copies of our own headers never survive.
-  v.disposition = tag ? Disposition::kTag : Disposition::kAccept;
-  v.code = 250;
+// Accepted: header changes. Client copies of our own headers never survive.
+void AcceptHeaders(const config::DomainConfig& domain, const FilterResult* spam, bool tag,
+                   Verdict& v) {
   for (const char* h : {kSpamFlagHeader, kSpamScoreHeader, kSpamStatusHeader, kUnscannedHeader})
     v.remove_headers.push_back({h, 0});
   if (spam) {
@@ -176,6 +144,44 @@ Verdict Decide(const config::DomainConfig& domain, const std::vector<PolicyInput
     for (const auto& n : v.unscanned) names += (names.empty() ? "" : ", ") + n;
     v.add_headers.push_back({kUnscannedHeader, names});
   }
+}
+
+}  // namespace
+
+Verdict Decide(const config::DomainConfig& domain, const std::vector<PolicyInput>& inputs) {
+  Verdict v;
+  v.scanned = true;
+  bool tempfail_failure = false;
+  const FilterResult* spam = Collect(inputs, v, &tempfail_failure);
+
+  // Rejections: a virus first, then spam.
+  if (!v.virus.empty() && domain.virus == config::VirusAction::kReject) {
+    std::string text = "Message rejected: virus found (" + Printable(v.virus) + ")";
+    return Refused(std::move(v), Disposition::kReject, 554, "5.7.1", std::move(text), "virus");
+  }
+  bool reject = false;
+  bool tag = false;
+  if (spam) {
+    const auto& sp = domain.spam;
+    bool rspamd_reject = spam->action == "reject";
+    reject = sp.reject_score ? (spam->score >= *sp.reject_score || (spam->forced && rspamd_reject))
+                             : rspamd_reject;
+    tag = sp.tag_score ? spam->score >= *sp.tag_score
+                       : (spam->action == "add header" || spam->action == "rewrite subject");
+    if (sp.tag_score) v.required = *sp.tag_score;
+  }
+  if (reject)
+    return Refused(std::move(v), Disposition::kReject, 550, "5.7.1", "Message rejected as spam",
+                   "spam");
+  if (tempfail_failure)
+    return Refused(std::move(v), Disposition::kTempfail, 451, "4.7.1",
+                   "Message could not be scanned, try again later", "scanner failed");
+  if (spam && spam->action == "soft reject")
+    return Refused(std::move(v), Disposition::kTempfail, 451, "4.7.1", "Try again later",
+                   "soft reject");
+  v.disposition = tag ? Disposition::kTag : Disposition::kAccept;
+  v.code = 250;
+  AcceptHeaders(domain, spam, tag, v);
   return v;
 }
 

@@ -144,6 +144,57 @@ struct Path {
   std::string_view rest;  // parameters after '>'
 };
 
+// The position of the '>' closing the path that starts at s[0] ('<'), outside a quoted
+// string; npos when there is none.
+size_t PathEnd(std::string_view s) {
+  bool quoted = false;
+  for (size_t i = 1; i < s.size(); ++i) {
+    if (quoted && s[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (s[i] == '"') quoted = !quoted;
+    if (!quoted && s[i] == '>') return i;
+  }
+  return std::string_view::npos;
+}
+
+// "local@domain" (a source route already removed) into `p`; false when malformed.
+bool SplitMailbox(std::string_view inner, Path& p, Reply* error) {
+  size_t at = inner.rfind('@');
+  *error = {501, "5.1.3 Bad address syntax"};
+  if (at == std::string_view::npos || at == 0 || at + 1 == inner.size()) return false;
+  std::string_view local = inner.substr(0, at);
+  std::string_view domain = inner.substr(at + 1);
+  if (local.size() > 64 * 4 || domain.size() > 255) {
+    *error = {501, "5.1.3 Address too long"};
+    return false;
+  }
+  if (local.front() == '"') {
+    auto uq = Unquote(local);
+    if (!uq) return false;
+    p.local = *uq;
+  } else if (ValidDotString(local)) {
+    p.local = std::string(local);
+  } else {
+    return false;
+  }
+  if (domain.front() == '[') {
+    if (domain.back() != ']' || !ValidLiteralContent(domain.substr(1, domain.size() - 2)))
+      return false;
+    p.literal = true;
+    p.domain = std::string(domain);
+  } else {
+    if (!ValidDomain(domain)) return false;
+    p.domain.reserve(domain.size());
+    for (char c : domain)
+      p.domain.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (!p.domain.empty() && p.domain.back() == '.') p.domain.pop_back();
+  }
+  p.address = std::string(inner);
+  return true;
+}
+
 // Parses "<...>" at the start of `s`; `allow_null` for MAIL FROM:<>.
 Parsed<Path> ParsePath(std::string_view s, bool allow_null) {
   Parsed<Path> r;
@@ -152,20 +203,7 @@ Parsed<Path> ParsePath(std::string_view s, bool allow_null) {
     r.error = {501, "5.5.4 Syntax: address must be in angle brackets"};
     return r;
   }
-  // Find the closing '>' outside a quoted string.
-  bool quoted = false;
-  size_t end = std::string_view::npos;
-  for (size_t i = 1; i < s.size(); ++i) {
-    if (quoted && s[i] == '\\') {
-      ++i;
-      continue;
-    }
-    if (s[i] == '"') quoted = !quoted;
-    if (!quoted && s[i] == '>') {
-      end = i;
-      break;
-    }
-  }
+  size_t end = PathEnd(s);
   if (end == std::string_view::npos) {
     r.error = {501, "5.5.4 Syntax: missing '>'"};
     return r;
@@ -194,48 +232,11 @@ Parsed<Path> ParsePath(std::string_view s, bool allow_null) {
     }
     inner = inner.substr(colon + 1);
   }
-  size_t at = inner.rfind('@');
-  if (at == std::string_view::npos || at == 0 || at + 1 == inner.size()) {
-    r.error = {501, "5.1.3 Bad address syntax"};
+  Reply error{0, ""};
+  if (!SplitMailbox(inner, p, &error)) {
+    r.error = error;
     return r;
   }
-  std::string_view local = inner.substr(0, at);
-  std::string_view domain = inner.substr(at + 1);
-  if (local.size() > 64 * 4 || domain.size() > 255) {
-    r.error = {501, "5.1.3 Address too long"};
-    return r;
-  }
-  if (local.front() == '"') {
-    auto uq = Unquote(local);
-    if (!uq) {
-      r.error = {501, "5.1.3 Bad address syntax"};
-      return r;
-    }
-    p.local = *uq;
-  } else if (ValidDotString(local)) {
-    p.local = std::string(local);
-  } else {
-    r.error = {501, "5.1.3 Bad address syntax"};
-    return r;
-  }
-  if (domain.front() == '[') {
-    if (domain.back() != ']' || !ValidLiteralContent(domain.substr(1, domain.size() - 2))) {
-      r.error = {501, "5.1.3 Bad address syntax"};
-      return r;
-    }
-    p.literal = true;
-    p.domain = std::string(domain);
-  } else {
-    if (!ValidDomain(domain)) {
-      r.error = {501, "5.1.3 Bad address syntax"};
-      return r;
-    }
-    p.domain.reserve(domain.size());
-    for (char c : domain)
-      p.domain.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    if (!p.domain.empty() && p.domain.back() == '.') p.domain.pop_back();
-  }
-  p.address = std::string(inner);
   r.value = std::move(p);
   return r;
 }

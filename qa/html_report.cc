@@ -110,6 +110,32 @@ void SummarySection(std::string* h, const ScanSummary& s, const ReportInfo& info
   (void)info;
 }
 
+// Whole-number score bins over [lo, hi), at most 60, their width a power of two.
+struct ScoreBins {
+  double lo = 0, hi = 0, width = 1;
+  std::vector<uint64_t> spam, ham;  // messages per bin
+};
+
+ScoreBins MakeBins(const std::vector<double>& spam, const std::vector<double>& ham) {
+  ScoreBins b;
+  double lo = 1e300, hi = -1e300;
+  for (double v : spam) lo = std::min(lo, v), hi = std::max(hi, v);
+  for (double v : ham) lo = std::min(lo, v), hi = std::max(hi, v);
+  b.lo = std::floor(lo);
+  b.hi = std::floor(hi) + 1;
+  while ((b.hi - b.lo) / b.width > 60) b.width *= 2;
+  size_t nbins = static_cast<size_t>(std::ceil((b.hi - b.lo) / b.width));
+  b.spam.assign(nbins, 0);
+  b.ham.assign(nbins, 0);
+  auto bin = [&](double v) {
+    auto i = static_cast<size_t>(std::floor((v - b.lo) / b.width));
+    return std::min(i, nbins - 1);
+  };
+  for (double v : spam) ++b.spam[bin(v)];
+  for (double v : ham) ++b.ham[bin(v)];
+  return b;
+}
+
 void Histogram(std::string* h, const std::vector<ScanRow>& rows, const ReportInfo& info) {
   std::vector<double> spam, ham;
   for (const auto& r : rows) {
@@ -122,21 +148,10 @@ void Histogram(std::string* h, const std::vector<ScanRow>& rows, const ReportInf
     *h += "<p>No labelled message has a spam score.</p>";
     return;
   }
-  double lo = 1e300, hi = -1e300;
-  for (double v : spam) lo = std::min(lo, v), hi = std::max(hi, v);
-  for (double v : ham) lo = std::min(lo, v), hi = std::max(hi, v);
-  lo = std::floor(lo);
-  hi = std::floor(hi) + 1;
-  double width = 1;
-  while ((hi - lo) / width > 60) width *= 2;
-  size_t nbins = static_cast<size_t>(std::ceil((hi - lo) / width));
-  std::vector<uint64_t> sb(nbins), hb(nbins);
-  auto bin = [&](double v) {
-    auto i = static_cast<size_t>(std::floor((v - lo) / width));
-    return std::min(i, nbins - 1);
-  };
-  for (double v : spam) ++sb[bin(v)];
-  for (double v : ham) ++hb[bin(v)];
+  ScoreBins b = MakeBins(spam, ham);
+  const double lo = b.lo, hi = b.hi, width = b.width;
+  const size_t nbins = b.spam.size();
+  const std::vector<uint64_t>&sb = b.spam, &hb = b.ham;
   uint64_t highest = 1;
   for (size_t i = 0; i < nbins; ++i) highest = std::max({highest, sb[i], hb[i]});
   // Four whole-number ticks: the axis ends at 4 x ceil(highest / 4).

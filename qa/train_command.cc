@@ -188,76 +188,59 @@ asio::awaitable<void> TrainWorker(TrainState* st) {
 
 }  // namespace
 
-int TrainCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  if (WantsHelp(args)) {
-    out << kTrainUsage;
-    return 0;
-  }
-  std::string error;
-  auto opts = ParseTrainArgs(args, &error);
-  if (!opts) {
-    err << "spamweeder train: " << error << "\n" << kTrainUsage;
-    return 2;
-  }
-  // The config gives the controller, our hostname and the domain; with --controller and no
-  // -c, a missing default config file means the built-in defaults.
-  auto cfg = std::make_shared<config::Config>();
+namespace {
+
+// The config gives the controller, our hostname and the domain; with --controller and no -c, a
+// missing default config file means the built-in defaults. False (problems on `err`) when bad.
+bool LoadTrainConfig(const TrainOptions& opts, config::Config* cfg, std::ostream& err) {
   std::error_code exists_ec;
-  if (opts->config_given || opts->controller.empty() ||
-      std::filesystem::exists(opts->config, exists_ec)) {
+  if (opts.config_given || opts.controller.empty() ||
+      std::filesystem::exists(opts.config, exists_ec)) {
     try {
-      *cfg = config::LoadConfig(opts->config);
+      *cfg = config::LoadConfig(opts.config);
     } catch (const config::ConfigError& e) {
       for (const auto& p : e.problems()) err << p << "\n";
-      return 2;
+      return false;
     }
   }
-  std::string base =
-      opts->controller.empty() ? DefaultControllerUrl(cfg->filters.rspamd.url) : opts->controller;
-  std::string domain = opts->domain.empty() ? FirstFilteringDomain(*cfg) : opts->domain;
-  if (domain.empty()) domain = "localhost";
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  for (const auto* list : {&opts->spam, &opts->ham})
+  return true;
+}
+
+bool CorpusExists(const TrainOptions& opts, std::ostream& err) {
+  for (const auto* list : {&opts.spam, &opts.ham})
     for (const auto& p : *list) {
       std::error_code ec;
       if (!std::filesystem::exists(p, ec)) {
         err << "spamweeder train: " << p << ": no such file or directory\n";
-        return 2;
+        return false;
       }
     }
-  auto files = ListCorpus(opts->spam, Label::kSpam);
-  auto ham = ListCorpus(opts->ham, Label::kHam);
-  files.insert(files.end(), std::make_move_iterator(ham.begin()),
-               std::make_move_iterator(ham.end()));
-  CorpusReader reader(std::move(files));
-  ProgressBar bar(err, StderrIsTerminal());
-  log::SetMinLevel(log::Level::kWarn);
-  auto start = std::chrono::steady_clock::now();
-  TrainState st;
-  {
-    http::HttpClient http(static_cast<uint32_t>(opts->jobs));
-    st.http = &http;
-    st.base = base;
-    st.password = opts->password;
-    st.config = cfg;
-    st.envelope.recipient = "user@" + domain;
-    st.reader = &reader;
-    st.bar = &bar;
-    asio::io_context io(1);
-    for (size_t i = 0; i < opts->jobs; ++i)
-      asio::co_spawn(io, TrainWorker(&st), [&st](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          st.errors.push_back(std::string("internal error: ") + ex.what());
-        }
-      });
-    io.run();
-    bar.Finish();
-    http.Stop();
-  }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return true;
+}
+
+// `jobs` workers on one event loop, one curl client, until the corpus is read.
+void RunWorkers(TrainState& st, size_t jobs, ProgressBar& bar) {
+  http::HttpClient http(static_cast<uint32_t>(jobs));
+  st.http = &http;
+  asio::io_context io(1);
+  for (size_t i = 0; i < jobs; ++i)
+    asio::co_spawn(io, TrainWorker(&st), [&st](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        st.errors.push_back(std::string("internal error: ") + ex.what());
+      }
+    });
+  io.run();
+  bar.Finish();
+  http.Stop();
+  st.http = nullptr;
+}
+
+// The per-label summary; 1 when no message reached the controller.
+int Summarize(const TrainState& st, const std::string& base, double secs, std::ostream& out,
+              std::ostream& err) {
   for (const auto& e : st.errors) err << "spamweeder train: " << e << "\n";
   uint64_t sent = 0, unreachable = 0;
   out << "controller " << base << "\n";
@@ -277,6 +260,47 @@ int TrainCommand(const std::vector<std::string>& args, std::ostream& out, std::o
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int TrainCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (WantsHelp(args)) {
+    out << kTrainUsage;
+    return 0;
+  }
+  std::string error;
+  auto opts = ParseTrainArgs(args, &error);
+  if (!opts) {
+    err << "spamweeder train: " << error << "\n" << kTrainUsage;
+    return 2;
+  }
+  auto cfg = std::make_shared<config::Config>();
+  if (!LoadTrainConfig(*opts, cfg.get(), err)) return 2;
+  std::string base =
+      opts->controller.empty() ? DefaultControllerUrl(cfg->filters.rspamd.url) : opts->controller;
+  std::string domain = opts->domain.empty() ? FirstFilteringDomain(*cfg) : opts->domain;
+  if (domain.empty()) domain = "localhost";
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  if (!CorpusExists(*opts, err)) return 2;
+  auto files = ListCorpus(opts->spam, Label::kSpam);
+  auto ham = ListCorpus(opts->ham, Label::kHam);
+  files.insert(files.end(), std::make_move_iterator(ham.begin()),
+               std::make_move_iterator(ham.end()));
+  CorpusReader reader(std::move(files));
+  ProgressBar bar(err, StderrIsTerminal());
+  log::SetMinLevel(log::Level::kWarn);
+  auto start = std::chrono::steady_clock::now();
+  TrainState st;
+  st.base = base;
+  st.password = opts->password;
+  st.config = cfg;
+  st.envelope.recipient = "user@" + domain;
+  st.reader = &reader;
+  st.bar = &bar;
+  RunWorkers(st, opts->jobs, bar);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return Summarize(st, base, secs, out, err);
 }
 
 }  // namespace sw::qa

@@ -15,6 +15,12 @@ namespace sw::queue {
 
 namespace {
 
+// A domain whose stored totals differed from the recount.
+struct Drift {
+  std::string domain;
+  CountCell before, after;
+};
+
 constexpr size_t kRecountStep = 5000;  // envelopes per reader-thread job: other reads interleave
 
 std::string LogName(const std::string& domain) {
@@ -117,6 +123,7 @@ void RocksDbQueueStore::FinishRecount(std::shared_ptr<Recount> r) {
   static const DomainCounts kNone;
   CountDelta fix;
   std::vector<std::string> repaired;
+  std::vector<Drift> drifts;  // logged once the difference is on disk
   size_t drifted = 0;
   for (const auto& name : names) {
     auto s = r->stored.find(name);
@@ -143,12 +150,7 @@ void RocksDbQueueStore::FinishRecount(std::shared_ptr<Recount> r) {
     }
     if (!drift) continue;
     ++drifted;
-    log::Warn("counters_repaired")
-        .kv("domain", LogName(name))
-        .kv("before", have.total.messages)
-        .kv("after", want.total.messages)
-        .kv("bytes_before", have.total.bytes)
-        .kv("bytes_after", want.total.bytes);
+    drifts.push_back({name, have.total, want.total});
     if (name != kTotalsDomain) repaired.push_back(name);
   }
   int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -165,8 +167,16 @@ void RocksDbQueueStore::FinishRecount(std::shared_ptr<Recount> r) {
     if (done) done({});
     return;
   }
-  SubmitFix(std::move(fix), [done = std::move(done), repaired = std::move(repaired)](Status st) {
+  SubmitFix(std::move(fix), [done = std::move(done), repaired = std::move(repaired),
+                             drifts = std::move(drifts)](Status st) {
     if (!st.ok()) log::Error("counters_repair_failed").kv("reason", st.message());
+    for (const Drift& d : st.ok() ? drifts : std::vector<Drift>{})
+      log::Warn("counters_repaired")
+          .kv("domain", LogName(d.domain))
+          .kv("before", d.before.messages)
+          .kv("after", d.after.messages)
+          .kv("bytes_before", d.before.bytes)
+          .kv("bytes_after", d.after.bytes);
     if (done) done(st.ok() ? repaired : std::vector<std::string>{});
   });
 }

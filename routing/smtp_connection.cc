@@ -360,15 +360,9 @@ asio::awaitable<void> SmtpConnection::Reset() {
   if (!rep.positive()) Abort();
 }
 
-asio::awaitable<TransactionResult> SmtpConnection::Send(const OutboundMessage& msg) {
+// Envelope checks that need no round trip; false (and `r` filled) when the MAIL is refused here.
+bool SmtpConnection::EnvelopeSendable(const OutboundMessage& msg, TransactionResult& r) const {
   using Stage = TransactionResult::Stage;
-  TransactionResult r;
-  const size_t n = msg.recipients.size();
-  if (!usable_) {
-    r.error = "connection not usable";
-    co_return r;
-  }
-  // Envelope checks that need no round trip.
   bool bad_syntax = wire::HasLineBreak(msg.sender);
   bool non_ascii = !IsAscii(msg.sender);
   for (const auto& rcpt : msg.recipients) {
@@ -378,14 +372,20 @@ asio::awaitable<TransactionResult> SmtpConnection::Send(const OutboundMessage& m
   if (bad_syntax) {
     r.stage = Stage::kMailPermanent;
     r.mail_reply = MakeReply(501, "5.1.3", "bad address syntax (line break in envelope)");
-    co_return r;
+    return false;
   }
   if (non_ascii && !ext_.smtputf8) {
     r.stage = Stage::kMailPermanent;
     r.mail_reply = MakeReply(553, "5.6.7", "SMTPUTF8 required but not offered by " + peer_);
-    co_return r;
+    return false;
   }
-  ++transactions_;
+  return true;
+}
+
+// MAIL FROM (with PIPELINING also every RCPT TO and DATA in the same write) and its reply;
+// false (and `r` filled) when the transaction ends there.
+asio::awaitable<bool> SmtpConnection::MailPhase(const OutboundMessage& msg, TransactionResult& r) {
+  using Stage = TransactionResult::Stage;
   const bool pipelining = ext_.pipelining;
   wbuf_.clear();
   AppendMailCommand(msg);
@@ -396,36 +396,38 @@ asio::awaitable<TransactionResult> SmtpConnection::Send(const OutboundMessage& m
   IoStatus w = co_await WriteAll(wbuf_);
   if (!w.ok) {
     r.error = "MAIL: " + w.error;
-    co_return r;
+    co_return false;
   }
   SmtpReply mail = co_await ReadReply();
-  if (!mail.positive()) {
-    r.error = "MAIL: " + wire::FormatReply(mail);
-    if (mail.code == 0 || mail.code == 421 || mail.code < 400) {
-      Abort();  // no reply, closing, or nonsense: nothing was accepted
-      co_return r;
-    }
-    r.stage = mail.permanent() ? Stage::kMailPermanent : Stage::kMailTransient;
-    r.mail_reply = std::move(mail);
-    if (pipelining) {  // drain the RCPT and DATA replies (503s) to stay in sync
-      for (size_t i = 0; i <= n && usable_; ++i) {
-        SmtpReply ignored = co_await ReadReply();
-        if (ignored.code == 354) Abort();  // the server wants data nobody asked for
-      }
-    }
-    co_return r;
+  if (mail.positive()) co_return true;
+  r.error = "MAIL: " + wire::FormatReply(mail);
+  if (mail.code == 0 || mail.code == 421 || mail.code < 400) {
+    Abort();  // no reply, closing, or nonsense: nothing was accepted
+    co_return false;
   }
+  r.stage = mail.permanent() ? Stage::kMailPermanent : Stage::kMailTransient;
+  r.mail_reply = std::move(mail);
+  if (pipelining) {  // drain the RCPT and DATA replies (503s) to stay in sync
+    for (size_t i = 0; i <= msg.recipients.size() && usable_; ++i) {
+      SmtpReply ignored = co_await ReadReply();
+      if (ignored.code == 354) Abort();  // the server wants data nobody asked for
+    }
+  }
+  co_return false;
+}
 
-  r.stage = Stage::kDone;
-  r.recipients.resize(n);  // code 0 marks "pending": accepted, or not answered yet
+// One reply per RCPT (sending each first without PIPELINING): how many were accepted, or
+// nullopt when the connection was lost. Refused recipients keep their reply in `r`.
+asio::awaitable<std::optional<size_t>> SmtpConnection::RcptPhase(const OutboundMessage& msg,
+                                                                 TransactionResult& r) {
   size_t accepted = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (!pipelining) {
+  for (size_t i = 0; i < msg.recipients.size(); ++i) {
+    if (!ext_.pipelining) {
       wbuf_.assign("RCPT TO:<").append(msg.recipients[i]).append(">\r\n");
-      w = co_await WriteAll(wbuf_);
+      IoStatus w = co_await WriteAll(wbuf_);
       if (!w.ok) {
         Lost(r, "RCPT", w.error);
-        co_return r;
+        co_return std::nullopt;
       }
     }
     SmtpReply rep = co_await ReadReply();
@@ -435,22 +437,27 @@ asio::awaitable<TransactionResult> SmtpConnection::Send(const OutboundMessage& m
       r.recipients[i] = std::move(rep);
     } else {
       Lost(r, "RCPT", rep.code == 0 ? rep.text : "unexpected reply " + wire::FormatReply(rep));
-      co_return r;
+      co_return std::nullopt;
     }
   }
+  co_return accepted;
+}
 
+// The DATA reply: true on 354 with recipients to send to; otherwise the transaction is over
+// (pending recipients take a DATA refusal, the session is reset or dropped).
+asio::awaitable<bool> SmtpConnection::DataPhase(TransactionResult& r, size_t accepted) {
   SmtpReply data;
-  if (pipelining) {
+  if (ext_.pipelining) {
     data = co_await ReadReply();
   } else if (accepted > 0) {
     data = co_await Command("DATA\r\n");
   } else {
     co_await Reset();  // no recipient accepted: RSET instead of DATA
-    co_return r;
+    co_return false;
   }
   if (data.code == 0) {
     Lost(r, "DATA", data.text);
-    co_return r;
+    co_return false;
   }
   if (accepted == 0) {
     if (data.code == 354) {
@@ -458,28 +465,31 @@ asio::awaitable<TransactionResult> SmtpConnection::Send(const OutboundMessage& m
     } else if (usable_) {
       co_await Reset();
     }
-    co_return r;
+    co_return false;
   }
-  if (data.code != 354) {
-    if (data.code < 400) {
-      Lost(r, "DATA", "unexpected reply " + wire::FormatReply(data));
-      co_return r;
-    }
-    for (auto& rcpt : r.recipients)
-      if (rcpt.code == 0) rcpt = data;
-    if (usable_) co_await Reset();
-    co_return r;
+  if (data.code == 354) co_return true;
+  if (data.code < 400) {
+    Lost(r, "DATA", "unexpected reply " + wire::FormatReply(data));
+    co_return false;
   }
+  for (auto& rcpt : r.recipients)
+    if (rcpt.code == 0) rcpt = data;
+  if (usable_) co_await Reset();
+  co_return false;
+}
 
-  w = co_await SendBody(msg.body ? std::string_view(*msg.body) : std::string_view());
+// The dot-stuffed body and the end-of-data reply, which every accepted recipient takes.
+asio::awaitable<void> SmtpConnection::BodyPhase(const OutboundMessage& msg, TransactionResult& r,
+                                                size_t accepted) {
+  IoStatus w = co_await SendBody(msg.body ? std::string_view(*msg.body) : std::string_view());
   if (!w.ok) {
     Lost(r, "message body", w.error);
-    co_return r;
+    co_return;
   }
   SmtpReply fin = co_await ReadReply();
   if (fin.code < 200 || (fin.code >= 300 && fin.code < 400)) {
     Lost(r, "end of data", fin.code == 0 ? fin.text : "unexpected reply " + wire::FormatReply(fin));
-    co_return r;
+    co_return;
   }
   size_t pending = accepted;
   for (auto& rcpt : r.recipients) {
@@ -490,6 +500,23 @@ asio::awaitable<TransactionResult> SmtpConnection::Send(const OutboundMessage& m
     }
     rcpt = fin;
   }
+}
+
+asio::awaitable<TransactionResult> SmtpConnection::Send(const OutboundMessage& msg) {
+  TransactionResult r;
+  if (!usable_) {
+    r.error = "connection not usable";
+    co_return r;
+  }
+  if (!EnvelopeSendable(msg, r)) co_return r;
+  ++transactions_;
+  if (!co_await MailPhase(msg, r)) co_return r;
+  r.stage = TransactionResult::Stage::kDone;
+  r.recipients.resize(msg.recipients.size());  // code 0 marks "pending": accepted, or no answer
+  std::optional<size_t> accepted = co_await RcptPhase(msg, r);
+  if (!accepted) co_return r;
+  if (!co_await DataPhase(r, *accepted)) co_return r;
+  co_await BodyPhase(msg, r, *accepted);
   co_return r;
 }
 

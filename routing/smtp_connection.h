@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,14 @@ class SmtpConnection : public std::enable_shared_from_this<SmtpConnection> {
   boost::asio::awaitable<OpenResult> Hello();
   boost::asio::awaitable<OpenResult> StartTls(const std::string& tls_name);
   boost::asio::awaitable<IoStatus> SendBody(std::string_view body);
+  // The steps of Send(), in order.
+  bool EnvelopeSendable(const OutboundMessage& msg, TransactionResult& r) const;
+  boost::asio::awaitable<bool> MailPhase(const OutboundMessage& msg, TransactionResult& r);
+  boost::asio::awaitable<std::optional<size_t>> RcptPhase(const OutboundMessage& msg,
+                                                          TransactionResult& r);
+  boost::asio::awaitable<bool> DataPhase(TransactionResult& r, size_t accepted);
+  boost::asio::awaitable<void> BodyPhase(const OutboundMessage& msg, TransactionResult& r,
+                                         size_t accepted);
   // Marks the connection lost mid-transaction: every still-pending recipient gets code 0.
   void Lost(TransactionResult& r, std::string_view during, std::string_view why);
   // After a failed transaction step: RSET so the session can be pooled; marks unusable on failure.
