@@ -173,41 +173,97 @@ void TestSmtpServer::Error(std::string e) {
   errors_.push_back(std::move(e));
 }
 
-void TestSmtpServer::Serve(int fd) {
+namespace {
+
+// One connection's input: lines and DATA sections, read as needed.
+struct SinkInput {
+  SinkInput(int f, const std::atomic<bool>* s) : fd(f), stopping(s) {}
+
+  int fd;
+  const std::atomic<bool>* stopping;
   std::string buf;
   size_t pos = 0;  // start of unconsumed input in buf
-  char chunk[64 * 1024];
+
   // Appends more input; false on EOF, error or Stop().
-  auto read_more = [&]() {
+  bool ReadMore() {
     if (pos > 0 && pos == buf.size()) {
       buf.clear();
       pos = 0;
     }
+    char chunk[64 * 1024];
     for (;;) {
       ssize_t n = recv(fd, chunk, sizeof chunk, 0);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0 || stopping_) return false;
+      if (n <= 0 || *stopping) return false;
       buf.append(chunk, static_cast<size_t>(n));
       return true;
     }
-  };
+  }
+
+  // The next line without its LF; false on EOF. `bare_lf`: it did not end in CRLF.
+  bool NextLine(std::string* line, bool* bare_lf) {
+    size_t nl;
+    while ((nl = buf.find('\n', pos)) == std::string::npos)
+      if (!ReadMore()) return false;
+    *line = buf.substr(pos, nl - pos);
+    pos = nl + 1;
+    *bare_lf = line->empty() || line->back() != '\r';
+    if (!*bare_lf) line->pop_back();
+    return true;
+  }
+
+  // The data up to CRLF.CRLF (the CRLF before the dot belongs to the message); false when the
+  // connection ends first.
+  bool ReadData(std::string* raw) {
+    size_t scan = pos;
+    for (;;) {
+      if (buf.size() - pos >= 3 && buf.compare(pos, 3, ".\r\n") == 0) {
+        pos += 3;
+        return true;
+      }
+      size_t end = buf.find("\r\n.\r\n", scan);
+      if (end != std::string::npos) {
+        *raw = buf.substr(pos, end + 2 - pos);
+        pos = end + 5;
+        return true;
+      }
+      scan = buf.size() >= 4 && buf.size() - 4 > pos ? buf.size() - 4 : pos;
+      // ReadMore() may drop consumed input; keep offsets valid by compacting first.
+      if (pos > 0) {
+        buf.erase(0, pos);
+        scan -= pos;
+        pos = 0;
+      }
+      if (!ReadMore()) return false;
+    }
+  }
+};
+
+}  // namespace
+
+std::string TestSmtpServer::RcptReply(const std::string& line, bool in_mail, SinkMessage* txn) {
+  std::string addr, params;
+  if (!in_mail) return "503 5.5.1 Need MAIL\r\n";
+  if (!SplitPath(line.substr(8), &addr, &params)) return "501 5.5.4 Syntax\r\n";
+  std::string policy;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (rcpt_policy_) policy = rcpt_policy_(addr);
+  }
+  if (!policy.empty()) return policy + "\r\n";
+  txn->rcpt_to.push_back(addr);
+  return "250 2.1.5 Ok\r\n";
+}
+
+void TestSmtpServer::Serve(int fd) {
+  SinkInput in(fd, &stopping_);
   SinkMessage txn;
   bool in_mail = false;
-  std::string helo;
+  std::string helo, line;
   bool ok = SendAll(fd, "220 sink.test ESMTP test sink\r\n");
-  while (ok) {
-    size_t nl = buf.find('\n', pos);
-    if (nl == std::string::npos) {
-      if (!read_more()) break;
-      continue;
-    }
-    std::string line = buf.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (line.empty() || line.back() != '\r') {
-      Error("command line ends in bare LF: " + line);
-    } else {
-      line.pop_back();
-    }
+  bool bare_lf = false;
+  while (ok && in.NextLine(&line, &bare_lf)) {
+    if (bare_lf) Error("command line ends in bare LF: " + line);
     std::string reply;
     if (IStartsWith(line, "EHLO ")) {
       helo = line.substr(5);
@@ -222,64 +278,19 @@ void TestSmtpServer::Serve(int fd) {
     } else if (IStartsWith(line, "MAIL FROM:")) {
       txn = SinkMessage{};
       txn.helo = helo;
-      if (!SplitPath(line.substr(10), &txn.mail_from, &txn.mail_params)) {
-        reply = "501 5.5.4 Syntax\r\n";
-      } else {
-        in_mail = true;
-        reply = "250 2.1.0 Ok\r\n";
-      }
+      bool parsed = SplitPath(line.substr(10), &txn.mail_from, &txn.mail_params);
+      in_mail = in_mail || parsed;
+      reply = parsed ? "250 2.1.0 Ok\r\n" : "501 5.5.4 Syntax\r\n";
     } else if (IStartsWith(line, "RCPT TO:")) {
-      std::string addr, params;
-      if (!in_mail) {
-        reply = "503 5.5.1 Need MAIL\r\n";
-      } else if (!SplitPath(line.substr(8), &addr, &params)) {
-        reply = "501 5.5.4 Syntax\r\n";
-      } else {
-        std::string policy;
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          if (rcpt_policy_) policy = rcpt_policy_(addr);
-        }
-        if (policy.empty()) {
-          txn.rcpt_to.push_back(addr);
-          reply = "250 2.1.5 Ok\r\n";
-        } else {
-          reply = policy + "\r\n";
-        }
-      }
+      reply = RcptReply(line, in_mail, &txn);
     } else if (IStartsWith(line, "DATA") && line.size() == 4) {
       if (!in_mail || txn.rcpt_to.empty()) {
         ok = SendAll(fd, "554 5.5.1 No valid recipients\r\n");
         continue;
       }
       if (!SendAll(fd, "354 go ahead\r\n")) break;
-      // The data ends at CRLF.CRLF; the CRLF before the dot belongs to the message.
-      size_t scan = pos;
-      bool done = false;
       std::string raw;
-      while (!done) {
-        if (buf.size() - pos >= 3 && buf.compare(pos, 3, ".\r\n") == 0) {
-          pos += 3;
-          done = true;
-          break;
-        }
-        size_t end = buf.find("\r\n.\r\n", scan);
-        if (end != std::string::npos) {
-          raw = buf.substr(pos, end + 2 - pos);
-          pos = end + 5;
-          done = true;
-          break;
-        }
-        scan = buf.size() >= 4 && buf.size() - 4 > pos ? buf.size() - 4 : pos;
-        // read_more() may drop consumed input; keep offsets valid by compacting first.
-        if (pos > 0) {
-          buf.erase(0, pos);
-          scan -= pos;
-          pos = 0;
-        }
-        if (!read_more()) break;
-      }
-      if (!done) {
+      if (!in.ReadData(&raw)) {
         Error("connection lost in DATA");
         break;
       }

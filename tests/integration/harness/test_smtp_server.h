@@ -60,6 +60,8 @@ class TestSmtpServer {
  private:
   void AcceptLoop();
   void Serve(int fd);
+  // The reply to "RCPT TO:..." (the rcpt policy's, or 250 and the address added to `txn`).
+  std::string RcptReply(const std::string& line, bool in_mail, SinkMessage* txn);
   void Record(SinkMessage m);
   void Error(std::string e);
 
