@@ -15,8 +15,8 @@
 #include <chrono>
 #include <thread>
 
+#include "tests/common/http_server_test.h"
 #include "tests/integration/harness/process.h"
-#include "tests/integration/harness/test_http_server.h"
 
 namespace sw::http {
 namespace {
@@ -26,31 +26,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using it::TestHttpServer;
 
-constexpr char kMessage[] = "Subject: hi\r\n\r\nbody\r\n";
-
-// An rspamd-style POST: envelope headers, a message body.
-HttpRequest Request(const TestHttpServer& server, std::chrono::milliseconds timeout = 5s) {
-  HttpRequest r;
-  r.url = server.url() + "/checkv2";
-  r.headers = {"From: a@b.test", "Rcpt: c@d.test", "Rcpt: e@f.test"};
-  r.content_type = "message/rfc822";
-  r.body = std::make_shared<std::string>(kMessage);
-  r.timeout = timeout;
-  return r;
-}
-
-HttpResponse SendOnce(HttpClient& client, HttpRequest req) {
-  asio::io_context io;
-  HttpResponse out;
-  asio::co_spawn(
-      io, [&]() -> asio::awaitable<void> { out = co_await client.Send(std::move(req)); },
-      [](std::exception_ptr e) {
-        if (e) std::rethrow_exception(e);
-      });
-  io.run();
-  return out;
-}
-
 std::vector<std::string> HeaderValues(const it::HttpRecord& r, const std::string& name) {
   std::vector<std::string> out;
   for (const auto& [n, v] : r.headers)
@@ -58,14 +33,7 @@ std::vector<std::string> HeaderValues(const it::HttpRecord& r, const std::string
   return out;
 }
 
-class HttpClientTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string error;
-    ASSERT_TRUE(server_.Start(0, &error)) << error;
-  }
-  TestHttpServer server_;
-};
+using HttpClientTest = HttpServerTest;
 
 TEST_F(HttpClientTest, PostsHeadersAndBodyAndReusesTheConnection) {
   HttpClient client(4);
