@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/append.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -22,6 +21,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -90,6 +90,8 @@ class AsioHttpClient::Engine : public std::enable_shared_from_this<Engine> {
 
   static int OnSocket(CURL* easy, curl_socket_t s, int what, void* self, void* socketp);
   static int OnTimer(CURLM* multi, long timeout_ms, void* self);
+  void ArmTimer(std::chrono::steady_clock::time_point due);
+  void OnTimerFired();
   void Unwatch(curl_socket_t s);
   void Arm(curl_socket_t s, Watch& w);
   void Wait(curl_socket_t s, Watch& w, bool read);
@@ -105,6 +107,8 @@ class AsioHttpClient::Engine : public std::enable_shared_from_this<Engine> {
   ContextHook* hook_ = nullptr;
   CURLM* multi_ = nullptr;
   std::optional<asio::steady_timer> timer_;
+  bool timer_armed_ = false;  // a wait is pending on timer_ (at or before due_)
+  std::optional<std::chrono::steady_clock::time_point> due_;  // curl's timeout, if any
   std::unordered_map<curl_socket_t, std::unique_ptr<Watch>> watches_;
   std::unordered_map<Pending*, std::unique_ptr<Pending>> active_;
   uint64_t next_gen_ = 1;
@@ -228,24 +232,44 @@ int AsioHttpClient::Engine::OnSocket(CURL*, curl_socket_t s, int what, void* sel
   return 0;
 }
 
+// curl's single timeout. Moving it later does not touch the armed wait (the common case: each
+// step of a transfer pushes its deadline on); the wait fires early and is armed again.
 int AsioHttpClient::Engine::OnTimer(CURLM*, long timeout_ms, void* self) {
   auto* e = static_cast<Engine*>(self);
   if (!e->timer_) return 0;
+  e->due_.reset();
   if (timeout_ms < 0) {
-    e->timer_->cancel();
+    e->timer_->cancel();  // nothing left on the io_context: run() may return
+    e->timer_armed_ = false;
     return 0;
   }
-  auto fire = [weak = e->weak_from_this()](error_code ec) {
-    if (ec) return;
-    if (auto engine = weak.lock()) engine->Act(CURL_SOCKET_TIMEOUT, 0);
-  };
   if (timeout_ms == 0) {  // "now": a post, without a trip through the reactor's timer
-    asio::post(e->ex_, asio::append(std::move(fire), error_code()));
+    asio::post(e->ex_, [weak = e->weak_from_this()] {
+      if (auto engine = weak.lock()) engine->Act(CURL_SOCKET_TIMEOUT, 0);
+    });
     return 0;
   }
-  e->timer_->expires_after(std::chrono::milliseconds(timeout_ms));
-  e->timer_->async_wait(std::move(fire));
+  auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  e->due_ = due;
+  if (!e->timer_armed_ || e->timer_->expiry() > due) e->ArmTimer(due);
   return 0;
+}
+
+void AsioHttpClient::Engine::ArmTimer(std::chrono::steady_clock::time_point due) {
+  timer_armed_ = true;
+  timer_->expires_at(due);
+  timer_->async_wait([weak = weak_from_this()](error_code ec) {
+    if (ec) return;  // cancelled: re-armed or no longer wanted
+    if (auto e = weak.lock()) e->OnTimerFired();
+  });
+}
+
+void AsioHttpClient::Engine::OnTimerFired() {
+  timer_armed_ = false;
+  if (!due_ || !timer_) return;  // replaced by "now" (already posted) or closed
+  if (std::chrono::steady_clock::now() < *due_) return ArmTimer(*due_);
+  due_.reset();
+  Act(CURL_SOCKET_TIMEOUT, 0);
 }
 
 void AsioHttpClient::Engine::Unwatch(curl_socket_t s) {

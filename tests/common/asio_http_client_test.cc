@@ -28,16 +28,9 @@ using AsioHttpClientTest = HttpServerTest;
 
 TEST_F(AsioHttpClientTest, PostRoundTrip) {
   AsioHttpClient client(4);
-  for (int i = 0; i < 3; ++i) {
-    HttpResponse r = SendOnce(client, Request(server_));
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.body, R"({"ok":true})");
-  }
-  ASSERT_EQ(server_.count(), 3u);
+  it::HttpRecord req = SendThreeAndExpectOk(client, server_);
   // Each SendOnce has its own io_context: the client moves to the next one when idle.
   EXPECT_EQ(server_.connections(), 3u);
-  it::HttpRecord req = server_.requests().back();
   EXPECT_EQ(req.method, "POST");
   EXPECT_EQ(req.target, "/checkv2");
   EXPECT_EQ(req.body, kMessage);
@@ -48,19 +41,7 @@ TEST_F(AsioHttpClientTest, PostRoundTrip) {
 
 TEST_F(AsioHttpClientTest, ConcurrentRequestsShareOneIoContext) {
   AsioHttpClient client(4);
-  asio::io_context io(1);
-  int ok = 0;
-  for (int i = 0; i < 40; ++i) {
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          HttpResponse r = co_await client.Post(Request(server_));
-          ok += r.ok && r.status == 200;
-        },
-        asio::detached);
-  }
-  io.run();
-  EXPECT_EQ(ok, 40);
+  EXPECT_EQ(SendConcurrently(client, server_, 40), 40);
   EXPECT_EQ(server_.count(), 40u);
   EXPECT_LE(server_.connections(), 4u);  // kept alive and reused within the io_context
 }
@@ -88,67 +69,24 @@ TEST(AsioHttpClient, ClosedPortFailsFast) {
   it::ClosedPort closed;
   ASSERT_NE(closed.port(), 0);
   AsioHttpClient client(2);
-  HttpRequest req;
-  req.url = "http://127.0.0.1:" + std::to_string(closed.port()) + "/checkv2";
-  req.timeout = 5s;
-  auto start = Clock::now();
-  HttpResponse r = SendOnce(client, req);
-  EXPECT_FALSE(r.ok);
-  EXPECT_FALSE(r.timed_out);
-  EXPECT_FALSE(r.error.empty());
-  EXPECT_LT(Clock::now() - start, 2s);
+  ExpectClosedPortFailsFast(client, closed.port());
 }
 
 TEST_F(AsioHttpClientTest, UnsupportedMethodFails) {
   AsioHttpClient client(2);
-  HttpRequest req = Request(server_);
-  req.method = "PUT";
-  HttpResponse r = SendOnce(client, std::move(req));
-  EXPECT_FALSE(r.ok);
-  EXPECT_NE(r.error.find("unsupported HTTP method"), std::string::npos) << r.error;
-  EXPECT_EQ(server_.count(), 0u);
+  ExpectUnsupportedMethodFails(client, server_);
 }
 
 TEST_F(AsioHttpClientTest, SlowServerTimesOut) {
-  server_.SetDelay(3s);
   AsioHttpClient client(2);
-  auto start = Clock::now();
-  HttpResponse r = SendOnce(client, Request(server_, 300ms));
-  auto took = Clock::now() - start;
-  EXPECT_FALSE(r.ok);
-  EXPECT_TRUE(r.timed_out) << r.error;
-  EXPECT_GE(took, 280ms);
-  EXPECT_LT(took, 2s);
-  EXPECT_EQ(server_.count(), 1u);
-  EXPECT_TRUE(it::PollUntil([&] { return server_.open_connections() == 0; }, 2s));
-  EXPECT_EQ(server_.answered_with(200), 0u);
+  ExpectSlowServerTimesOut(client, server_);
 }
 
 TEST_F(AsioHttpClientTest, CancellingTheWaitRemovesTheTransfer) {
-  using namespace asio::experimental::awaitable_operators;
-  server_.SetDelay(10s);
   AsioHttpClient client(2);
-  asio::io_context io(1);
-  bool timer_won = false;
-  auto start = Clock::now();
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        asio::steady_timer t(io, 150ms);
-        auto first = co_await (client.Send(Request(server_, 10s)) ||
-                               t.async_wait(asio::as_tuple(asio::use_awaitable)));
-        timer_won = first.index() == 1;
-      },
-      asio::detached);
-  io.run();  // returns only once no socket wait or curl timer is left on `io`
-  EXPECT_TRUE(timer_won);
-  EXPECT_LT(Clock::now() - start, 2s);
-  EXPECT_TRUE(server_.WaitForCount(1, 2s));
-  // The easy handle was removed at once: curl closed its connection.
-  EXPECT_TRUE(it::PollUntil([&] { return server_.open_connections() == 0; }, 2s));
-  EXPECT_EQ(server_.answered_with(200), 0u);
+  ExpectCancellingAbortsTheTransfer(client, server_);
   // The client goes on serving.
-  server_.SetDelay(0ms);
+  server_.SetDelay(std::chrono::milliseconds(0));
   HttpResponse after = SendOnce(client, Request(server_));
   EXPECT_TRUE(after.ok) << after.error;
 }

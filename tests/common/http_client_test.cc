@@ -37,16 +37,9 @@ using HttpClientTest = HttpServerTest;
 
 TEST_F(HttpClientTest, PostsHeadersAndBodyAndReusesTheConnection) {
   HttpClient client(4);
-  for (int i = 0; i < 3; ++i) {
-    HttpResponse r = SendOnce(client, Request(server_));
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.body, R"({"ok":true})");
-  }
-  ASSERT_EQ(server_.count(), 3u);
+  it::HttpRecord req = SendThreeAndExpectOk(client, server_);
   EXPECT_EQ(server_.connections(), 1u) << "keep-alive connection not reused";
   EXPECT_EQ(server_.answered_with(200), 3u);
-  it::HttpRecord req = server_.requests().back();
   EXPECT_EQ(req.method, "POST");
   EXPECT_EQ(req.target, "/checkv2");
   EXPECT_EQ(req.body, kMessage);
@@ -104,12 +97,7 @@ TEST_F(HttpClientTest, GetSendsNoBody) {
 
 TEST_F(HttpClientTest, UnsupportedMethodFails) {
   HttpClient client(2);
-  HttpRequest req = Request(server_);
-  req.method = "PUT";
-  HttpResponse r = SendOnce(client, std::move(req));
-  EXPECT_FALSE(r.ok);
-  EXPECT_NE(r.error.find("unsupported HTTP method"), std::string::npos) << r.error;
-  EXPECT_EQ(server_.count(), 0u);
+  ExpectUnsupportedMethodFails(client, server_);
 }
 
 TEST_F(HttpClientTest, BasicAuthHeader) {
@@ -182,19 +170,7 @@ TEST_F(HttpClientTest, WaitForRequestContaining) {
 
 TEST_F(HttpClientTest, ManyConcurrentRequestsComplete) {
   HttpClient client(4);
-  asio::io_context io;
-  int ok = 0;
-  for (int i = 0; i < 40; ++i) {
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          HttpResponse r = co_await client.Send(Request(server_));
-          ok += r.ok && r.status == 200;
-        },
-        asio::detached);
-  }
-  io.run();
-  EXPECT_EQ(ok, 40);
+  EXPECT_EQ(SendConcurrently(client, server_, 40), 40);
   EXPECT_EQ(server_.count(), 40u);
   EXPECT_LE(server_.connections(), 4u);
 }
@@ -203,60 +179,20 @@ TEST(HttpClient, ClosedPortFailsFast) {
   it::ClosedPort closed;
   ASSERT_NE(closed.port(), 0);
   HttpClient client(2);
-  HttpRequest req;
-  req.url = "http://127.0.0.1:" + std::to_string(closed.port()) + "/hook";
-  req.timeout = 5s;
-  auto start = Clock::now();
-  HttpResponse r = SendOnce(client, req);
-  EXPECT_FALSE(r.ok);
-  EXPECT_FALSE(r.timed_out);
-  EXPECT_FALSE(r.error.empty());
-  EXPECT_EQ(r.status, 0);
-  EXPECT_LT(Clock::now() - start, 2s);
+  HttpRequest req = ExpectClosedPortFailsFast(client, closed.port());
   HttpResponse blocking = client.SendBlocking(req);
   EXPECT_FALSE(blocking.ok);
   EXPECT_FALSE(blocking.error.empty());
 }
 
 TEST_F(HttpClientTest, SlowServerTimesOut) {
-  server_.SetDelay(3s);
   HttpClient client(2);
-  auto start = Clock::now();
-  HttpResponse r = SendOnce(client, Request(server_, 300ms));
-  auto took = Clock::now() - start;
-  EXPECT_FALSE(r.ok);
-  EXPECT_TRUE(r.timed_out) << r.error;
-  EXPECT_FALSE(r.error.empty());
-  EXPECT_GE(took, 280ms);
-  EXPECT_LT(took, 2s);
-  EXPECT_EQ(server_.count(), 1u);  // it arrived; the answer came too late
-  // The timed-out connection is closed by curl; the server drops the held answer.
-  EXPECT_TRUE(it::PollUntil([&] { return server_.open_connections() == 0; }, 2s));
-  EXPECT_EQ(server_.answered_with(200), 0u);
+  ExpectSlowServerTimesOut(client, server_);
 }
 
 TEST_F(HttpClientTest, CancellingTheWaitAbortsTheTransfer) {
-  using namespace asio::experimental::awaitable_operators;
-  server_.SetDelay(10s);
   HttpClient client(2);
-  asio::io_context io;
-  bool timer_won = false;
-  auto start = Clock::now();
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        asio::steady_timer t(io, 150ms);
-        auto first = co_await (client.Send(Request(server_, 10s)) ||
-                               t.async_wait(asio::as_tuple(asio::use_awaitable)));
-        timer_won = first.index() == 1;
-      },
-      asio::detached);
-  io.run();
-  EXPECT_TRUE(timer_won);
-  EXPECT_LT(Clock::now() - start, 2s);
-  // The connection is dropped by curl once the transfer is removed.
-  EXPECT_TRUE(server_.WaitForCount(1, 2s));
-  EXPECT_TRUE(it::PollUntil([&] { return server_.open_connections() == 0; }, 2s));
+  ExpectCancellingAbortsTheTransfer(client, server_);
 }
 
 TEST_F(HttpClientTest, StopFailsTransfersInFlight) {
