@@ -1,4 +1,4 @@
-// Owns the product's one HTTP/1.1 client: libcurl's multi interface on one dedicated thread.
+// Owns the threaded HTTP/1.1 client: libcurl's multi interface on one dedicated thread.
 // Fails by value: HttpResponse carries the curl error or timeout; never blocks an I/O thread.
 #pragma once
 

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "common/http_client.h"
+#include "common/asio_http_client.h"
 #include "filters/filter.h"
 
 namespace sw::filters {
@@ -28,7 +28,7 @@ class RspamdFilter : public Filter {
   static std::string UnixSocket(const std::string& base);
 
  private:
-  http::HttpClient http_;
+  http::AsioHttpClient http_;  // on the scanning io_context: no thread, no locks
 };
 
 }  // namespace sw::filters

@@ -15,8 +15,8 @@
 #include <chrono>
 #include <thread>
 
+#include "tests/common/http_server_test.h"
 #include "tests/integration/harness/process.h"
-#include "tests/integration/harness/test_http_server.h"
 
 namespace sw::http {
 namespace {
@@ -26,31 +26,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using it::TestHttpServer;
 
-constexpr char kMessage[] = "Subject: hi\r\n\r\nbody\r\n";
-
-// An rspamd-style POST: envelope headers, a message body.
-HttpRequest Request(const TestHttpServer& server, std::chrono::milliseconds timeout = 5s) {
-  HttpRequest r;
-  r.url = server.url() + "/checkv2";
-  r.headers = {"From: a@b.test", "Rcpt: c@d.test", "Rcpt: e@f.test"};
-  r.content_type = "message/rfc822";
-  r.body = std::make_shared<std::string>(kMessage);
-  r.timeout = timeout;
-  return r;
-}
-
-HttpResponse SendOnce(HttpClient& client, HttpRequest req) {
-  asio::io_context io;
-  HttpResponse out;
-  asio::co_spawn(
-      io, [&]() -> asio::awaitable<void> { out = co_await client.Send(std::move(req)); },
-      [](std::exception_ptr e) {
-        if (e) std::rethrow_exception(e);
-      });
-  io.run();
-  return out;
-}
-
 std::vector<std::string> HeaderValues(const it::HttpRecord& r, const std::string& name) {
   std::vector<std::string> out;
   for (const auto& [n, v] : r.headers)
@@ -58,27 +33,13 @@ std::vector<std::string> HeaderValues(const it::HttpRecord& r, const std::string
   return out;
 }
 
-class HttpClientTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string error;
-    ASSERT_TRUE(server_.Start(0, &error)) << error;
-  }
-  TestHttpServer server_;
-};
+using HttpClientTest = HttpServerTest;
 
 TEST_F(HttpClientTest, PostsHeadersAndBodyAndReusesTheConnection) {
   HttpClient client(4);
-  for (int i = 0; i < 3; ++i) {
-    HttpResponse r = SendOnce(client, Request(server_));
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.body, R"({"ok":true})");
-  }
-  ASSERT_EQ(server_.count(), 3u);
+  it::HttpRecord req = SendThreeAndExpectOk(client, server_);
   EXPECT_EQ(server_.connections(), 1u) << "keep-alive connection not reused";
   EXPECT_EQ(server_.answered_with(200), 3u);
-  it::HttpRecord req = server_.requests().back();
   EXPECT_EQ(req.method, "POST");
   EXPECT_EQ(req.target, "/checkv2");
   EXPECT_EQ(req.body, kMessage);
@@ -136,12 +97,7 @@ TEST_F(HttpClientTest, GetSendsNoBody) {
 
 TEST_F(HttpClientTest, UnsupportedMethodFails) {
   HttpClient client(2);
-  HttpRequest req = Request(server_);
-  req.method = "PUT";
-  HttpResponse r = SendOnce(client, std::move(req));
-  EXPECT_FALSE(r.ok);
-  EXPECT_NE(r.error.find("unsupported HTTP method"), std::string::npos) << r.error;
-  EXPECT_EQ(server_.count(), 0u);
+  ExpectUnsupportedMethodFails(client, server_);
 }
 
 TEST_F(HttpClientTest, BasicAuthHeader) {
@@ -214,19 +170,7 @@ TEST_F(HttpClientTest, WaitForRequestContaining) {
 
 TEST_F(HttpClientTest, ManyConcurrentRequestsComplete) {
   HttpClient client(4);
-  asio::io_context io;
-  int ok = 0;
-  for (int i = 0; i < 40; ++i) {
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          HttpResponse r = co_await client.Send(Request(server_));
-          ok += r.ok && r.status == 200;
-        },
-        asio::detached);
-  }
-  io.run();
-  EXPECT_EQ(ok, 40);
+  EXPECT_EQ(SendConcurrently(client, server_, 40), 40);
   EXPECT_EQ(server_.count(), 40u);
   EXPECT_LE(server_.connections(), 4u);
 }
@@ -235,60 +179,20 @@ TEST(HttpClient, ClosedPortFailsFast) {
   it::ClosedPort closed;
   ASSERT_NE(closed.port(), 0);
   HttpClient client(2);
-  HttpRequest req;
-  req.url = "http://127.0.0.1:" + std::to_string(closed.port()) + "/hook";
-  req.timeout = 5s;
-  auto start = Clock::now();
-  HttpResponse r = SendOnce(client, req);
-  EXPECT_FALSE(r.ok);
-  EXPECT_FALSE(r.timed_out);
-  EXPECT_FALSE(r.error.empty());
-  EXPECT_EQ(r.status, 0);
-  EXPECT_LT(Clock::now() - start, 2s);
+  HttpRequest req = ExpectClosedPortFailsFast(client, closed.port());
   HttpResponse blocking = client.SendBlocking(req);
   EXPECT_FALSE(blocking.ok);
   EXPECT_FALSE(blocking.error.empty());
 }
 
 TEST_F(HttpClientTest, SlowServerTimesOut) {
-  server_.SetDelay(3s);
   HttpClient client(2);
-  auto start = Clock::now();
-  HttpResponse r = SendOnce(client, Request(server_, 300ms));
-  auto took = Clock::now() - start;
-  EXPECT_FALSE(r.ok);
-  EXPECT_TRUE(r.timed_out) << r.error;
-  EXPECT_FALSE(r.error.empty());
-  EXPECT_GE(took, 280ms);
-  EXPECT_LT(took, 2s);
-  EXPECT_EQ(server_.count(), 1u);  // it arrived; the answer came too late
-  // The timed-out connection is closed by curl; the server drops the held answer.
-  EXPECT_TRUE(it::PollUntil([&] { return server_.open_connections() == 0; }, 2s));
-  EXPECT_EQ(server_.answered_with(200), 0u);
+  ExpectSlowServerTimesOut(client, server_);
 }
 
 TEST_F(HttpClientTest, CancellingTheWaitAbortsTheTransfer) {
-  using namespace asio::experimental::awaitable_operators;
-  server_.SetDelay(10s);
   HttpClient client(2);
-  asio::io_context io;
-  bool timer_won = false;
-  auto start = Clock::now();
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        asio::steady_timer t(io, 150ms);
-        auto first = co_await (client.Send(Request(server_, 10s)) ||
-                               t.async_wait(asio::as_tuple(asio::use_awaitable)));
-        timer_won = first.index() == 1;
-      },
-      asio::detached);
-  io.run();
-  EXPECT_TRUE(timer_won);
-  EXPECT_LT(Clock::now() - start, 2s);
-  // The connection is dropped by curl once the transfer is removed.
-  EXPECT_TRUE(server_.WaitForCount(1, 2s));
-  EXPECT_TRUE(it::PollUntil([&] { return server_.open_connections() == 0; }, 2s));
+  ExpectCancellingAbortsTheTransfer(client, server_);
 }
 
 TEST_F(HttpClientTest, StopFailsTransfersInFlight) {

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,8 +19,6 @@
 namespace sw::it {
 
 namespace {
-
-constexpr char kBody[] = R"({"ok":true})";
 
 bool SendAll(int fd, const std::string& s) {
   size_t off = 0;
@@ -152,16 +151,17 @@ std::string HttpRecord::Header(const std::string& name) const {
   return "";
 }
 
+bool TestHttpServer::Fail(const char* what, std::string* error) {
+  if (error) *error = std::string(what) + ": " + strerror(errno);
+  if (listen_fd_ >= 0) close(listen_fd_);
+  listen_fd_ = -1;
+  return false;
+}
+
 bool TestHttpServer::Start(uint16_t port, std::string* error) {
-  auto fail = [&](const char* what) {
-    if (error) *error = std::string(what) + ": " + strerror(errno);
-    if (listen_fd_ >= 0) close(listen_fd_);
-    listen_fd_ = -1;
-    return false;
-  };
   if (running()) return true;
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0) return fail("socket");
+  if (listen_fd_ < 0) return Fail("socket", error);
   int one = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);  // may join a ClosedPort
@@ -169,13 +169,36 @@ bool TestHttpServer::Start(uint16_t port, std::string* error) {
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   sa.sin_port = htons(port);
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return fail("bind");
-  if (listen(listen_fd_, 128) != 0) return fail("listen");
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+    return Fail("bind", error);
   socklen_t len = sizeof sa;
   if (getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0)
-    return fail("getsockname");
+    return Fail("getsockname", error);
   port_ = ntohs(sa.sin_port);
-  if (pipe2(wake_pipe_, O_CLOEXEC) != 0) return fail("pipe");
+  return Launch(error);
+}
+
+bool TestHttpServer::StartUnix(const std::string& path, std::string* error) {
+  if (running()) return true;
+  sockaddr_un sa{};
+  if (path.size() >= sizeof sa.sun_path) {
+    errno = ENAMETOOLONG;
+    return Fail("unix socket path", error);
+  }
+  listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) return Fail("socket", error);
+  sa.sun_family = AF_UNIX;
+  memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+  unlink(path.c_str());
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+    return Fail("bind", error);
+  port_ = 0;
+  return Launch(error);
+}
+
+bool TestHttpServer::Launch(std::string* error) {
+  if (listen(listen_fd_, 128) != 0) return Fail("listen", error);
+  if (pipe2(wake_pipe_, O_CLOEXEC) != 0) return Fail("pipe", error);
   {
     std::lock_guard<std::mutex> lock(mu_);
     accepted_ = 0;
@@ -207,6 +230,11 @@ void TestHttpServer::Stop() {
 }
 
 std::string TestHttpServer::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+void TestHttpServer::SetBody(std::string body) {
+  std::lock_guard<std::mutex> lock(mu_);
+  body_ = std::move(body);
+}
 
 void TestHttpServer::RespondWith(std::vector<int> statuses) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -325,8 +353,10 @@ bool TestHttpServer::ServeOne(int fd, std::string& buf) {
 
   int status = 200;
   Millis delay;
+  std::string body;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    body = body_;
     if (!statuses_.empty()) status = statuses_[std::min(script_pos_, statuses_.size() - 1)];
     ++script_pos_;
     delay = delay_;
@@ -338,12 +368,11 @@ bool TestHttpServer::ServeOne(int fd, std::string& buf) {
   std::string resp = "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) + "\r\n";
   if (!bodyless) {
     resp +=
-        "Content-Type: application/json\r\nContent-Length: " + std::to_string(sizeof kBody - 1) +
-        "\r\n";
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   if (close_after) resp += "Connection: close\r\n";
   resp += "\r\n";
-  if (!bodyless) resp += kBody;
+  if (!bodyless) resp += body;
   {
     std::lock_guard<std::mutex> lock(mu_);  // before the write: the client may look at once
     ++answered_[status];

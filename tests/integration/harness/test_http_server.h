@@ -41,6 +41,9 @@ class TestHttpServer {
 
   // Listens on 127.0.0.1:`port` (0: any free port). Recorded requests survive Stop/Start.
   bool Start(uint16_t port = 0, std::string* error = nullptr);
+  // Listens on the unix socket `path` (an old file there is removed) instead; url() then is
+  // meaningless: send to any http:// URL with the socket path set.
+  bool StartUnix(const std::string& path, std::string* error = nullptr);
   // Closes the listener and every connection (a delayed answer is dropped), joins all threads.
   void Stop();
   bool running() const { return listen_fd_ >= 0; }
@@ -48,9 +51,11 @@ class TestHttpServer {
   std::string url() const;  // "http://127.0.0.1:<port>"
 
   // The Nth request from now gets statuses[N]; past the end the last one repeats; an empty
-  // list (the default) answers 200. Every answer's body is {"ok":true} (application/json),
-  // none for 204 and 304.
+  // list (the default) answers 200. Every answer's body is {"ok":true} (application/json) or
+  // SetBody's, none for 204 and 304.
   void RespondWith(std::vector<int> statuses);
+  // Every later answer's body (the default: {"ok":true}).
+  void SetBody(std::string body);
   // Holds every answer this long after the request was read (recorded at once); when the
   // client closes the connection meanwhile, the answer is dropped.
   void SetDelay(Millis delay);
@@ -70,6 +75,8 @@ class TestHttpServer {
                                                      Millis timeout) const;
 
  private:
+  bool Fail(const char* what, std::string* error);  // closes the listener, says why
+  bool Launch(std::string* error);                  // listen, then the accept thread
   void AcceptLoop();
   void Serve(int fd);
   // Reads, records and answers one request; false when the connection is to be closed.
@@ -89,6 +96,7 @@ class TestHttpServer {
   std::vector<int> statuses_;
   size_t script_pos_ = 0;  // requests answered from `statuses_` so far
   Millis delay_{0};
+  std::string body_ = R"({"ok":true})";
   std::map<int, size_t> answered_;
   size_t accepted_ = 0;
   std::set<int> conn_fds_;
