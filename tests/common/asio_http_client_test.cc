@@ -116,7 +116,8 @@ TEST_F(AsioHttpClientTest, StopFailsTransfersInFlight) {
   stopper.async_wait([&](boost::system::error_code) { client.Stop(); });
   auto start = Clock::now();
   io.run();
-  EXPECT_LT(Clock::now() - start, 2s);
+  // Ended by Stop(), not by the server's answer 10 s later (a behaviour bound, not a speed).
+  EXPECT_LT(Clock::now() - start, 8s);
   EXPECT_FALSE(out.ok);
   EXPECT_EQ(out.error, "HTTP client stopped");
   EXPECT_TRUE(it::PollUntil([&] { return server_.open_connections() == 0; }, 2s));
