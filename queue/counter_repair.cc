@@ -122,9 +122,7 @@ void RocksDbQueueStore::FinishRecount(std::shared_ptr<Recount> r) {
   for (const auto& [name, c] : r->stored) names.insert(name);
   static const DomainCounts kNone;
   CountDelta fix;
-  std::vector<std::string> repaired;
   std::vector<Drift> drifts;  // logged once the difference is on disk
-  size_t drifted = 0;
   for (const auto& name : names) {
     auto s = r->stored.find(name);
     auto c = counted.find(name);
@@ -149,16 +147,14 @@ void RocksDbQueueStore::FinishRecount(std::shared_ptr<Recount> r) {
       fix[{name, b}] = d;
     }
     if (!drift) continue;
-    ++drifted;
     drifts.push_back({name, have.total, want.total});
-    if (name != kTotalsDomain) repaired.push_back(name);
   }
   int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::steady_clock::now() - r->started)
                    .count();
   log::Info("counters_checked")
       .kv("domains", names.size())
-      .kv("repaired", drifted)
+      .kv("repaired", drifts.size())
       .kv("envelopes", r->envelopes)
       .kv("ms", ms);
   auto done = std::move(r->done);
@@ -167,17 +163,23 @@ void RocksDbQueueStore::FinishRecount(std::shared_ptr<Recount> r) {
     if (done) done({});
     return;
   }
-  SubmitFix(std::move(fix), [done = std::move(done), repaired = std::move(repaired),
-                             drifts = std::move(drifts)](Status st) {
-    if (!st.ok()) log::Error("counters_repair_failed").kv("reason", st.message());
-    for (const Drift& d : st.ok() ? drifts : std::vector<Drift>{})
+  SubmitFix(std::move(fix), [done = std::move(done), drifts = std::move(drifts)](Status st) {
+    std::vector<std::string> repaired;  // the domains whose correction is on disk
+    if (!st.ok()) {
+      log::Error("counters_repair_failed").kv("reason", st.message());
+      if (done) done({});
+      return;
+    }
+    for (const Drift& d : drifts) {
       log::Warn("counters_repaired")
           .kv("domain", LogName(d.domain))
           .kv("before", d.before.messages)
           .kv("after", d.after.messages)
           .kv("bytes_before", d.before.bytes)
           .kv("bytes_after", d.after.bytes);
-    if (done) done(st.ok() ? repaired : std::vector<std::string>{});
+      if (d.domain != kTotalsDomain) repaired.push_back(d.domain);
+    }
+    if (done) done(std::move(repaired));
   });
 }
 

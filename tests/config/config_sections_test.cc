@@ -10,15 +10,7 @@
 namespace sw::config {
 namespace {
 
-using std::chrono::hours;
-using std::chrono::milliseconds;
-using std::chrono::minutes;
-using std::chrono::seconds;
-using test_support::kDomain;
-using test_support::Load;
-using test_support::OneProblem;
-using test_support::Problems;
-using test_support::WriteTemp;
+using namespace test_support;  // Load, Problems, kDomain, chrono units
 
 TEST(ConfigLoader, FilterExtensionKeysHaveDefaultsAndAreRead) {
   Config d = Load(kDomain);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -11,6 +12,11 @@
 #include "config/config.h"
 
 namespace sw::config::test_support {
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
 
 // The problems LoadConfigFromString reports for `yaml` under the name "t.yaml".
 inline std::vector<std::string> Problems(const std::string& yaml) {
